@@ -1,0 +1,1 @@
+// Bind.cpp — being written.

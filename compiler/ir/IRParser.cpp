@@ -1,0 +1,1 @@
+// IRParser.cpp — being written.

@@ -1,0 +1,1 @@
+// AST.cpp — being written.

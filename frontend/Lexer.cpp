@@ -1,0 +1,1 @@
+// Lexer.cpp — being written.

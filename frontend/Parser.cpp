@@ -1,0 +1,1 @@
+// Parser.cpp — being written.

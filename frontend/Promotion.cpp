@@ -1,0 +1,1 @@
+// Promotion.cpp — being written.

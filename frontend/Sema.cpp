@@ -1,0 +1,1 @@
+// Sema.cpp — being written.

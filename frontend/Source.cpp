@@ -1,0 +1,1 @@
+// Source.cpp — being written.
