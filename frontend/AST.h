@@ -1,7 +1,7 @@
 // frontend/AST.h — the syntax tree of expressions and scripts, every node with its source range.
 #pragma once
 
-#include "frontend/Source.h"
+#include "support/Source.h"
 
 #include <xpr/dtype.hpp>
 

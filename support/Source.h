@@ -1,4 +1,4 @@
-// frontend/Source.h — source texts, byte ranges in them, and diagnostics that render with a caret.
+// support/Source.h — source texts, byte ranges in them, and diagnostics that render with a caret.
 #pragma once
 
 #include <xpr/error.hpp>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace xpr::fe {
+namespace xpr {
 
 /// A half-open byte range [begin, end) into one SourceFile.
 struct SourceRange {
@@ -80,4 +80,4 @@ private:
 [[noreturn]] void fail(const SourceFile &src, ErrorKind kind, SourceRange range,
                        std::string message, std::vector<Note> notes = {});
 
-} // namespace xpr::fe
+} // namespace xpr

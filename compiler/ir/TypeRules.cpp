@@ -1,0 +1,1 @@
+// TypeRules.cpp — being written.

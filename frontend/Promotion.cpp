@@ -1,1 +1,0 @@
-// Promotion.cpp — being written.
