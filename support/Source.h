@@ -57,12 +57,21 @@ public:
   Diagnostic &error(ErrorKind kind, SourceRange range, std::string message);
   bool has_errors() const { return !diags_.empty(); }
   const std::vector<Diagnostic> &all() const { return diags_; }
-  /// Throws if any error was reported. Rendering format (golden tests depend on it):
+  /// Throws if any error was reported: one xpr::Error whose kind, message and location are
+  /// the first error's and whose what() is every diagnostic rendered, joined by '\n' (no
+  /// trailing newline). Rendering format (golden tests depend on it), clang style:
   ///   file:line:col: error: message
-  ///     <source line>
-  ///     ^~~~
+  ///     <source line>                   (indented by two spaces)
+  ///     ^~~~                            ('^' under range.begin, '~' under the rest of the
+  ///                                      range, clipped at the end of that line)
   ///   file:line:col: note: message      (notes with a range also get line + caret)
   ///   note: message                     (notes without a range)
+  /// Columns count bytes from 1. In the printed line, tabs are kept (and copied into the
+  /// caret line so the caret stays aligned), other control bytes and invalid UTF-8 print as
+  /// '?', a valid multi-byte UTF-8 character takes one caret column. A line longer than 120
+  /// columns is cut to a 120-column window around the caret, with "..." marking each cut.
+  /// When kMaxErrors errors were reported, a last line "note: too many errors; stopping
+  /// after 20" follows.
   void check() const;
   /// Renders one diagnostic as above.
   std::string render(const Diagnostic &d) const;
