@@ -84,7 +84,16 @@ struct Module {
   ExprPtr expr;
 };
 
-/// Debug dump used by `--emit=ast` (stable: golden tests depend on it).
+/// Debug dump used by `--emit=ast` (stable: golden tests depend on it). S-expressions, one
+/// line per statement (each line ends in '\n'); the expression form is one line.
+///   (input S f32[n])  (input x f32[])  (input m f64[n, 3])   inputs always show brackets
+///   (param r f32)                                           params are rank 0: no brackets
+///   (let d EXPR)  (output call EXPR)
+/// EXPR: numbers as written (`1_000`, `0x1F`, `.5`), `true`/`false`, `(name x)`,
+///   `(neg x)` `(pos x)` `(invert x)`,
+///   `(add|sub|mul|div|floordiv|mod|pow|eq|ne|lt|le|gt|ge|and|or|xor|shl|shr LHS RHS)`
+///   (`and`/`or`/`xor` are `&`/`|`/`^`), `(call f ARG... (kw axis VALUE)...)`,
+///   `(tuple E...)`. Parentheses in the source leave no trace.
 std::string dump(const Module &m, const SourceFile &src);
 
 } // namespace xpr::fe

@@ -23,6 +23,10 @@ struct Limits {
   std::size_t max_source_bytes = 16u << 20; // 16 MiB
   int max_nesting = 256;                    // parenthesis / call / unary nesting depth
   std::size_t max_nodes = 1'000'000;        // AST nodes
+  /// Height of one expression's syntax tree, where each operator of a flat chain `a+b+c...`
+  /// adds a level. Bounds the recursion of every pass that walks the AST (sema, dump, the
+  /// AST's own destructor), which max_nesting alone does not: flat chains parse in a loop.
+  int max_depth = 2048;
 };
 
 /// Parses either form; `expression_form` selects which grammar is expected.
