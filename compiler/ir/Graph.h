@@ -111,6 +111,9 @@ public:
 ///     output "y" = %3
 ///   }
 std::string print(const Graph &g);
+/// One node's line as print() writes it, without indentation or newline
+/// ("%3 = add %1, %2 : f32[n]"). Safe on malformed nodes (the verifier names nodes with it).
+std::string print_node(const Graph &g, ValueId v);
 /// Parses the textual form; throws xpr::Error (Syntax) with line/col and caret on bad text.
 Graph parse(std::string_view text, std::string_view filename = "<ir>");
 /// Checks structural invariants (topological order, arities, types consistent with Ops.def
