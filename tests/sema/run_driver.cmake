@@ -1,0 +1,32 @@
+# tests/sema/run_driver.cmake — runs the xpr driver once and checks its exit code and output.
+# cmake -DXPR=path -DARGS="a|b|c" -DWORKDIR=dir -DEXPECT_RC=n [-DEXPECT_OUT=file]
+#       [-DEXPECT_ERR=file] [-DOUT_CONTAINS=text] [-DERR_CONTAINS=text] -P run_driver.cmake
+# Arguments are '|'-separated so they may hold spaces, commas and semicolon-free text.
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND ${XPR} ${args} WORKING_DIRECTORY ${WORKDIR}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(failed FALSE)
+if(NOT rc STREQUAL EXPECT_RC)
+  message(SEND_ERROR "exit code ${rc}, expected ${EXPECT_RC}")
+  set(failed TRUE)
+endif()
+foreach(stream out err)
+  string(TOUPPER ${stream} S)
+  if(DEFINED EXPECT_${S})
+    file(READ ${EXPECT_${S}} want)
+    if(NOT "${${stream}}" STREQUAL "${want}")
+      message(SEND_ERROR "std${stream} differs from ${EXPECT_${S}}")
+      set(failed TRUE)
+    endif()
+  endif()
+  if(DEFINED ${S}_CONTAINS)
+    string(FIND "${${stream}}" "${${S}_CONTAINS}" at)
+    if(at EQUAL -1)
+      message(SEND_ERROR "std${stream} does not contain '${${S}_CONTAINS}'")
+      set(failed TRUE)
+    endif()
+  endif()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "xpr ${args}\n--- stdout:\n${out}\n--- stderr:\n${err}")
+endif()
