@@ -1,0 +1,50 @@
+// runtime/Reduce.h — runs reduce steps (their map kernels fused in) and row groups on the CPU:
+// parallel over fixed blocks, with results bitwise independent of the thread count.
+//
+// How a reduction is computed (docs/semantics.md, "Reductions", states the resulting error bound):
+// the operand's iteration space is ordered [leading kept dims (the batch), then either the other
+// kept dims and the reduced dims (inner schedule: the last dim is reduced, each output reduces a
+// contiguous run), or the reduced dims and the other kept dims (outer schedule: column reductions,
+// accumulated across a tile of outputs with vector instructions)]. The map kernel evaluates a block
+// of that space into a per-thread scratch buffer that stays in L1/L2, and the block is reduced at
+// once. Block boundaries and the combination order depend only on the shapes:
+//   inner: leaves of 256 elements summed by 16 interleaved accumulators (lane j takes elements
+//          j, j+16, ...), 16 leaves per 4096-element block combined pairwise, the 16 lanes
+//          pairwise, then the blocks of one output pairwise;
+//   outer: leaves of 16 rows summed sequentially per output, 16 leaves per 256-row block combined
+//          pairwise, then the blocks pairwise.
+// Threads take whole blocks, so the thread count changes who computes a block, never its value.
+#pragma once
+
+#include "compiler/ir/Bind.h"
+#include "runtime/Execute.h"
+#include "runtime/Executor.h"
+
+#include <xpr/array.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace xpr::rt {
+
+/// The most memory (bytes, summed over the buffers a row group touches) one tile of rows of a row
+/// group may span: small enough that the tile is still in a core's L2 cache when the group's next
+/// step reads it. A group whose single row is larger runs step by step instead.
+inline constexpr std::int64_t kRowTileBytes = 256 * 1024;
+
+/// Runs reduce step `step` of `cp.plan` (kind Reduce) on `ex`. `slots` holds the program's params
+/// packed by pack_param. Throws Error(Runtime) "<op> of an empty array has no identity" for
+/// min/max/argmin/argmax over an empty reduced extent.
+void run_reduce_step(const CompiledPlan &cp, std::size_t step, std::vector<Array> &bufs,
+                     const std::vector<std::uint64_t> &slots, const ir::SymbolSizes &syms,
+                     Executor &ex);
+
+/// Runs the row group that starts at step `first`, tile of rows by tile of rows (or step by step
+/// when a row does not fit kRowTileBytes or there are fewer tiles than threads); returns the index
+/// of the group's last step.
+std::size_t run_row_group(const CompiledPlan &cp, std::size_t first, std::vector<Array> &bufs,
+                          const std::vector<std::uint64_t> &slots, const ir::SymbolSizes &syms,
+                          Executor &ex);
+
+} // namespace xpr::rt
