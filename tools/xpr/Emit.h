@@ -1,0 +1,42 @@
+// tools/xpr/Emit.h — the `--emit=` ladder shared by the driver and the REPL's :emit and :time:
+// one graph in, the text of any lowering stage out, plus per-stage compile timings.
+#pragma once
+
+#include "compiler/ir/Graph.h"
+#include "frontend/Frontend.h"
+
+#include <xpr/xpr.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xpr::tool {
+
+enum class EmitStage { Ast, Ir, Opt, Fused, Mlir, MlirLlvm, Llvm, Asm, Ptx };
+
+/// "ast", "ir", "opt", "fused", "mlir", "mlir-llvm", "llvm", "asm", "ptx" in ladder order.
+const std::vector<std::string> &emit_stage_names();
+std::optional<EmitStage> emit_stage_from_name(std::string_view name);
+
+/// The text of `stage` for a program given as source: expression form with `decls`, or a script.
+/// Ast needs only the parse; every other stage runs sema first (user errors are thrown there).
+/// Ptx throws Error(Runtime): this build has no CUDA backend.
+std::string emit(const SourceFile &src, bool expression_form, const std::vector<fe::Decl> &decls,
+                 EmitStage stage, Precision precision);
+
+/// The text of a stage from Ir on, for an already checked graph.
+std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision);
+
+/// Wall-clock milliseconds of a cold compile, stage by stage.
+struct CompileProfile {
+  double passes_ms = 0;   ///< folding, simplification, CSE, DCE, fusion
+  double mlir_build_ms = 0, mlir_lower_ms = 0, llvm_opt_ms = 0, codegen_ms = 0; ///< all kernels
+  int kernels = 0, reductions = 0, intermediates = 0;
+};
+/// Runs the middle end and compiles every kernel afresh (bypassing the kernel cache, so the
+/// numbers are those of a first compile), for the layouts of contiguous operands.
+CompileProfile profile_compile(const ir::Graph &g, Precision precision);
+
+} // namespace xpr::tool
