@@ -7,11 +7,14 @@ PKGS=(
   # toolchain: LLVM/MLIR 19, clang-19 (Debian's MLIR exports clang-only flags), CMake, Ninja, ccache
   clang-19 llvm-19-dev libmlir-19-dev mlir-19-tools libclang-rt-19-dev
   cmake ninja-build ccache
+  libomp-19-dev  # OpenMP for clang-19: bench/ (STREAM triad and hand-written reference loops)
   # libraries: fmt, GoogleTest, oneTBB (parallel runtime), CLI11 (driver flags),
   # libedit (REPL line editing), SLEEF (vector math), MPFR/GMP (accuracy oracle)
   libfmt-dev libgtest-dev libtbb-dev libcli11-dev libedit-dev libsleef-dev libmpfr-dev libgmp-dev
   # tests: NumPy writes independent .npy files; tmux drives the REPL through a terminal
   python3 python3-numpy tmux
+  # examples and docs: libpng (the Mandelbrot PNG), Doxygen (the API reference, `docs` target)
+  libpng-dev doxygen
 )
 
 missing=()
