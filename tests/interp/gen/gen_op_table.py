@@ -113,9 +113,22 @@ def domain_samples(name, t):
 
 
 def np_ncdf(x):
-    # erfc(-x/sqrt2)/2 in the array's precision, with math.erfc on doubles (NumPy has no erf).
-    out = np.array([math.erfc(float(-v / x.dtype.type(math.sqrt(2)))) / 2 for v in x])
-    return out.astype(x.dtype)
+    # erfc(-x/sqrt2)/2 with the argument kept exact: y = fl(-x/sqrt2) in double plus a first-order
+    # correction for dy = -x/sqrt2 - y (computed with a 40-digit sqrt2). Rounding the argument first
+    # would be off by up to ~1500 ULP in the left tail, where erfc's slope amplifies it.
+    from decimal import Decimal, getcontext
+    getcontext().prec = 60
+    s2 = Decimal(2).sqrt()
+    out = []
+    for v in x:
+        fv = float(v)
+        if not math.isfinite(fv):
+            out.append(math.erfc(-fv / math.sqrt(2)) / 2)
+            continue
+        y = -fv / math.sqrt(2)
+        dy = float(-Decimal(fv) / s2 - Decimal(y))
+        out.append((math.erfc(y) - 2 / math.sqrt(math.pi) * math.exp(-y * y) * dy) / 2)
+    return np.array(out).astype(x.dtype)
 
 
 def np_erf(x):
