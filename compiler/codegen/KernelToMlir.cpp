@@ -790,7 +790,11 @@ Value Emitter::pow_fixed(Value a, Value b) {
         Value hb = b_.create<arith::MulFOp>(loc_, b, cf(b, 0.5));
         Value odd = cmpf(P::OEQ, b_.create<arith::SubFOp>(loc_, hb, b_.create<math::FloorOp>(loc_, hb)),
                          cf(b, 0.5));
-        Value neg = and_(odd, cmpf(P::OLT, a, cf(a, 0.0)));
+        // The sign from the bits, not `a < 0`: when `a` is an extended f16, LLVM narrows that
+        // compare to <N x half>, which the x86 backend (LLVM 19, no AVX512-FP16) got wrong:
+        // pow(f64(f16(-17)), 255) came out +inf.
+        Type it = b_.getIntegerType(64);
+        Value neg = and_(odd, cmpi(arith::CmpIPredicate::slt, bitcast(a, it), splat_int(it, 0)));
         Value v = sel(neg, b_.create<arith::NegFOp>(loc_, sq), sq);
         // x^1 and x^2 exactly (pow(DBL_MAX, 1) must not be inf; h² may round up past it).
         v = sel(cmpf(P::OEQ, b, cf(b, 2.0)), b_.create<arith::MulFOp>(loc_, a, a), v);
