@@ -71,10 +71,15 @@ Array Array::empty(DType dtype, std::span<const std::int64_t> shape) {
   a.dtype_ = dtype;
   a.shape_.assign(shape.begin(), shape.end());
   a.strides_.assign(shape.size(), 0);
+  // C-order strides. An empty array (some dim 0) passes the size check whatever its other dims
+  // are, so their product may not fit in i64: its strides are never used to address memory, and
+  // once the running product would overflow the remaining (outer) strides are left at 0.
   std::int64_t stride = 1;
+  bool overflowed = false;
   for (std::size_t i = shape.size(); i-- > 0;) {
-    a.strides_[i] = stride;
-    stride *= shape[i] == 0 ? 1 : shape[i];
+    a.strides_[i] = overflowed ? 0 : stride;
+    const std::int64_t d = shape[i] == 0 ? 1 : shape[i];
+    if (!overflowed && __builtin_mul_overflow(stride, d, &stride)) overflowed = true;
   }
   a.data_ = p;
   a.owner_ = std::shared_ptr<void>(p, AlignedFree{});
