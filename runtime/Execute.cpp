@@ -35,6 +35,12 @@ CompiledPlan prepare(passes::Plan plan, cg::Precision precision,
     cp.kernel_text.push_back(ir::print(ks.kernel));
     cp.code.push_back(std::make_shared<const KernelCode>(ks, k++));
   }
+  // Reduce steps whose accumulation the JIT generates also get a reduce kernel, appended after
+  // the per-step kernels and named by its step's index (runtime/Reduce.cpp looks it up there).
+  for (std::size_t s = 0; s < plan.steps.size(); ++s)
+    if (plan.steps[s].kind == Step::Kind::Reduce)
+      if (auto rc = make_reduce_code(plan.steps[s].reduce, static_cast<int>(s)))
+        cp.code.push_back(std::move(rc));
   cp.plan = std::move(plan);
   return cp;
 }

@@ -2,6 +2,7 @@
 // row groups run tile by tile (see Reduce.h for the scheme).
 #include "runtime/Reduce.h"
 
+#include "compiler/codegen/ReduceKernel.h"
 #include "runtime/KernelCache.h"
 #include "support/Half.h"
 
@@ -10,7 +11,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -24,9 +27,9 @@ namespace {
 
 // The blocking. Changing any of these changes results (in the last bits of float sums), so they
 // are constants, never tuned per machine or per thread count.
-constexpr std::int64_t kLanes = 16;       // inner: interleaved accumulators per leaf
-constexpr std::int64_t kLeaf = 256;       // inner: elements per leaf (16 per lane)
-constexpr std::int64_t kBlock = 4096;     // inner: elements per block (16 leaves)
+constexpr std::int64_t kLanes = cg::kReduceLanes; // inner: interleaved accumulators per leaf
+constexpr std::int64_t kLeaf = cg::kReduceLeaf;    // inner: elements per leaf (16 per lane)
+constexpr std::int64_t kBlock = cg::kReduceBlock;  // inner: elements per block (16 leaves)
 constexpr std::int64_t kLeafRows = 16;    // outer: rows accumulated sequentially per leaf
 constexpr std::int64_t kRowBlock = 256;   // outer: rows per block (16 leaves)
 constexpr std::int64_t kTile = 1024;      // outer: outputs accumulated side by side
@@ -37,6 +40,12 @@ constexpr int kLevels = 6;                // binary-counter levels: enough for 1
 [[noreturn]] void internal(const std::string &msg) {
   throw Error(ErrorKind::Internal, "reduce: " + msg);
 }
+
+std::atomic<bool> g_jit{[] {
+  const char *e = std::getenv("XPR_REDUCE_JIT");
+  return !(e && std::string(e) == "0");
+}()};
+std::atomic<std::uint64_t> g_jit_runs{0}, g_fallback_runs{0};
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
@@ -162,8 +171,10 @@ template <class S> void put(std::byte *p, DType dt, S v) {
 
 struct Job {
   ir::Op op = ir::Op::Sum;
-  cg::KernelFn fn = nullptr;
-  std::vector<void *> ptrs;           // map inputs, then the scratch slot
+  cg::KernelFn fn = nullptr;          // the map (C++ loops), or null with block_fn
+  cg::KernelFn block_fn = nullptr;    // the reduce kernel (ReduceKernel.h), when the JIT has one
+  std::vector<std::uint64_t> block_params;
+  std::vector<void *> ptrs;           // map inputs, then the scratch (or partials) slot
   std::vector<std::int64_t> strides;  // per operand, over the permuted iteration space
   std::vector<std::int64_t> shape;    // the permuted iteration space
   std::vector<std::uint64_t> params;
@@ -324,7 +335,47 @@ template <class R> struct Reducer {
     });
   }
 
+  /// The inner schedule with a reduce kernel: it stores each block's value (the same bits
+  /// Block computes) straight into the partials, or for one-block outputs into a small buffer
+  /// that finish() converts.
+  static void run_inner_jit(const Job &job, std::int64_t b0, std::int64_t b1, Executor *ex) {
+    const std::int64_t n = job.n, m = job.m;
+    const std::int64_t nb = ceil_div(n, kBlock);
+    const std::int64_t o0 = b0 * m, units = (b1 - b0) * m * nb, ubase = o0 * nb;
+    std::vector<A> partials(nb > 1 ? static_cast<std::size_t>(units) : 0);
+    const std::int64_t shape[1] = {n};
+    // The kernel stores unit u's value at partials[u] (absolute unit numbers): point the slot
+    // `first` elements before where unit `first` goes.
+    auto slot = [](A *dst, std::int64_t first) {
+      return reinterpret_cast<void *>(reinterpret_cast<std::uintptr_t>(dst) -
+                                      static_cast<std::uintptr_t>(first) * sizeof(A));
+    };
+    for_units(ex, units, std::min(n, kBlock), [&](std::int64_t u0, std::int64_t u1) {
+      Scratch &sc = scratch();
+      sc.pp.assign(job.ptrs.begin(), job.ptrs.end());
+      if (nb > 1) {
+        sc.pp.back() = slot(partials.data(), ubase);
+        job.block_fn(sc.pp.data(), nullptr, job.block_params.data(), shape, ubase + u0, ubase + u1);
+        return;
+      }
+      constexpr std::int64_t kPiece = 512;
+      A tmp[kPiece];
+      for (std::int64_t u = u0; u < u1; u += kPiece) {
+        const std::int64_t e = std::min(u1, u + kPiece);
+        sc.pp.back() = slot(tmp, ubase + u);
+        job.block_fn(sc.pp.data(), nullptr, job.block_params.data(), shape, ubase + u, ubase + e);
+        for (std::int64_t x = u; x < e; ++x) finish(job, o0 + x, tmp[x - u]);
+      }
+    });
+    if (nb > 1)
+      for (std::int64_t o = 0; o < (b1 - b0) * m; ++o)
+        finish(job, o0 + o, pairwise(partials.data() + o * nb, nb, 1));
+  }
+
   static void run_inner(const Job &job, std::int64_t b0, std::int64_t b1, Executor *ex) {
+    if constexpr (!std::is_same_v<A, ArgAcc<V>>) {
+      if (job.block_fn) return run_inner_jit(job, b0, b1, ex);
+    }
     const std::int64_t n = job.n, m = job.m;
     const std::int64_t nb = ceil_div(n, kBlock);
     const std::int64_t o0 = b0 * m, units = (b1 - b0) * m * nb;
@@ -579,12 +630,31 @@ Job make_job(const CompiledPlan &cp, std::size_t step, std::vector<Array> &bufs,
     job.strides.insert(job.strides.end(), st.begin(), st.end());
     job.ptrs.push_back(nullptr);
   }
-  const KernelCode *code = cp.code.size() > step ? cp.code[step].get() : nullptr;
-  if (!code) internal("reduce step without prepared map code");
-  job.params = kernel_slots(*code, slots);
-  job.fn = KernelCache::global().get(
-      *code, SpecRef{spec.rank, spec.precision, spec.inputs, spec.outputs}, *cp.cache,
-      cp.log.get());
+  // The reduce kernel when there is one and every operand is read with plain vector loads;
+  // the map kernel for the C++ loops otherwise. Only the one that runs is compiled.
+  const KernelCode *rcode = nullptr;
+  if (job.inner && job.n > 0 && job.m > 0 && job.nbatch > 0 &&
+      g_jit.load(std::memory_order_relaxed) &&
+      std::none_of(spec.inputs.begin(), spec.inputs.end(),
+                   [](cg::Layout l) { return l == cg::Layout::Strided; }))
+    for (std::size_t i = cp.plan.steps.size(); i < cp.code.size(); ++i)
+      if (cp.code[i] && static_cast<std::size_t>(cp.code[i]->index()) == step)
+        rcode = cp.code[i].get();
+  if (rcode) {
+    job.block_params = kernel_slots(*rcode, slots);
+    job.block_fn = KernelCache::global().get(
+        *rcode, SpecRef{spec.rank, spec.precision, spec.inputs, spec.outputs}, *cp.cache,
+        cp.log.get());
+    ++g_jit_runs;
+  } else {
+    const KernelCode *code = cp.code.size() > step ? cp.code[step].get() : nullptr;
+    if (!code) internal("reduce step without prepared map code");
+    job.params = kernel_slots(*code, slots);
+    job.fn = KernelCache::global().get(
+        *code, SpecRef{spec.rank, spec.precision, spec.inputs, spec.outputs}, *cp.cache,
+        cp.log.get());
+    ++g_fallback_runs;
+  }
 
   // The output: its kept dims, in order, are the batch dims then the other kept dims.
   const Array &out = bufs.at(static_cast<std::size_t>(r.output));
@@ -645,6 +715,20 @@ Launch make_launch(const CompiledPlan &cp, std::size_t step, std::vector<Array> 
 }
 
 } // namespace
+
+std::shared_ptr<const KernelCode> make_reduce_code(const passes::ReduceStep &r, int index) {
+  const ir::Graph &map = r.map.kernel;
+  if (map.outputs.size() != 1) return nullptr;
+  if (!cg::reduce_kernel_supported(r.op, map.type(map.outputs[0].value).dtype)) return nullptr;
+  passes::KernelStep ks = r.map;
+  ks.kernel = cg::make_reduce_kernel(map, r.op);
+  return std::make_shared<const KernelCode>(ks, index);
+}
+
+void set_reduce_jit(bool on) { g_jit.store(on); }
+bool reduce_jit() { return g_jit.load(); }
+
+ReduceCounters reduce_counters() { return {g_jit_runs.load(), g_fallback_runs.load()}; }
 
 void run_reduce_step(const CompiledPlan &cp, std::size_t step, std::vector<Array> &bufs,
                      const std::vector<std::uint64_t> &slots, const ir::SymbolSizes &syms,

@@ -14,6 +14,14 @@
 //   outer: leaves of 16 rows summed sequentially per output, 16 leaves per 256-row block combined
 //          pairwise, then the blocks pairwise.
 // Threads take whole blocks, so the thread count changes who computes a block, never its value.
+//
+// Who computes a block: for the inner schedule with every map input Contiguous or Scalar in the
+// permuted space, and an op/value dtype that cg::reduce_kernel_supported accepts (sum, mean, prod,
+// min, max, any, all), a JIT reduce kernel (compiler/codegen/ReduceKernel.h) evaluates the map
+// straight into vector accumulators and stores one partial per block, in the same order, so the
+// bits are those of the C++ loops below. Everything else (argmin/argmax, strided or broadcast
+// operands, the outer schedule, min/max of bool) takes the C++ loops over a scratch block. The
+// runtime combines a row's block partials pairwise in either case.
 #pragma once
 
 #include "compiler/ir/Bind.h"
@@ -24,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace xpr::rt {
@@ -32,6 +41,23 @@ namespace xpr::rt {
 /// group may span: small enough that the tile is still in a core's L2 cache when the group's next
 /// step reads it. A group whose single row is larger runs step by step instead.
 inline constexpr std::int64_t kRowTileBytes = 256 * 1024;
+
+/// The reduce kernel of reduce step `r` (its map with the accumulation generated, see
+/// compiler/codegen/ReduceKernel.h), named `index` in compile logs; null when the JIT has none
+/// for the step's op and value dtype. prepare() appends these after the per-step kernels.
+std::shared_ptr<const KernelCode> make_reduce_code(const passes::ReduceStep &r, int index);
+
+/// Whether reductions may use JIT reduce kernels (default: on, unless the environment sets
+/// XPR_REDUCE_JIT=0). Off, every reduction takes the C++ loops; results are the same bits. For
+/// tests and benchmarks that compare the two paths; read each time a reduce step starts.
+void set_reduce_jit(bool on);
+bool reduce_jit();
+
+/// Process-wide counts of reductions run (one per reduce step and run) by each path.
+struct ReduceCounters {
+  std::uint64_t jit = 0, fallback = 0;
+};
+ReduceCounters reduce_counters();
 
 /// Runs reduce step `step` of `cp.plan` (kind Reduce) on `ex`. `slots` holds the program's params
 /// packed by pack_param. Throws Error(Runtime) "<op> of an empty array has no identity" for

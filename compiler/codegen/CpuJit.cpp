@@ -4,6 +4,8 @@
 #include "compiler/codegen/CpuJit.h"
 
 #include "compiler/codegen/KernelToMlir.h"
+#include "compiler/codegen/ReduceKernel.h"
+#include "compiler/codegen/ReduceToMlir.h"
 #include "compiler/codegen/SleefSymbols.h"
 
 #include <xpr/error.hpp>
@@ -32,9 +34,13 @@
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/AsmParser/Parser.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Linker/Linker.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/Support/SourceMgr.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Transforms/InstCombine/InstCombine.h>
@@ -99,6 +105,9 @@ struct CpuJit::Impl {
   /// Stage 1: the kernel as MLIR.
   mlir::OwningOpRef<mlir::ModuleOp> build(const ir::Graph &g, const KernelSpec &s,
                                           const std::string &name) {
+    // A reduce kernel (ReduceKernel.h) goes through the same pipeline and caches; only its
+    // loop nest differs.
+    if (is_reduce_kernel(g)) return build_reduce_module(mlir_ctx, g, s, vector_bits, name);
     return build_kernel_module(mlir_ctx, g, s, vector_bits, name);
   }
 
@@ -323,6 +332,78 @@ std::string CpuJit::compile_to_object(const ir::Graph &kernel, const KernelSpec 
   std::string obj = I.object_code(*mod);
   tm.codegen_ms = ms_since(t0);
   return obj;
+}
+
+std::string CpuJit::compile_objects(const std::vector<ObjectKernel> &kernels,
+                                    const std::string &extra_ir, const std::string &cpu,
+                                    std::string *asm_out) {
+  Impl &I = *impl_;
+  std::lock_guard lock(I.mu);
+  // Another CPU: swap in its target machine and vector width for this call (the mutex is held,
+  // so no JIT compile sees them), and restore them whatever happens.
+  std::unique_ptr<llvm::TargetMachine> other;
+  int other_bits = I.vector_bits;
+  if (cpu != "host") {
+    llvm::orc::JITTargetMachineBuilder b = I.jtmb;
+    b.setCPU(cpu);
+    b.getFeatures() = llvm::SubtargetFeatures();
+    auto tm = b.createTargetMachine();
+    if (!tm) internal("creating the target machine for " + cpu + ": " + to_string(tm.takeError()));
+    other = std::move(*tm);
+    const llvm::MCSubtargetInfo *sti = other->getMCSubtargetInfo();
+    if (!sti->isCPUStringValid(cpu))
+      throw Error(ErrorKind::Runtime, fmt::format("unknown target CPU '{}'", cpu));
+    other_bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx2") ? 256 : 128;
+  }
+  struct Swap {
+    Impl &I;
+    std::unique_ptr<llvm::TargetMachine> &other;
+    int bits;
+    Swap(Impl &i, std::unique_ptr<llvm::TargetMachine> &o, int b) : I(i), other(o), bits(b) {
+      if (other) std::swap(I.tm, other), std::swap(I.vector_bits, bits);
+    }
+    ~Swap() {
+      if (other) std::swap(I.tm, other), std::swap(I.vector_bits, bits);
+    }
+  } swap(I, other, other_bits);
+
+  llvm::LLVMContext lctx;
+  auto main = std::make_unique<llvm::Module>("xpr_aot", lctx);
+  main->setDataLayout(I.tm->createDataLayout());
+  main->setTargetTriple(I.tm->getTargetTriple().str());
+  llvm::Linker linker(*main);
+  // Each kernel goes through the very stages of compile_to_object, optimized on its own, and is
+  // only then linked in: the module-level pipeline never sees two kernels at once.
+  for (const ObjectKernel &k : kernels) {
+    if (!k.kernel) internal("compile_objects: null kernel");
+    auto module = I.build(*k.kernel, k.spec, k.symbol);
+    I.lower(*module);
+    auto mod = I.translate(*module, lctx);
+    I.optimize(*mod);
+    if (llvm::Function *f = mod->getFunction(k.symbol))
+      f->setVisibility(llvm::GlobalValue::HiddenVisibility);
+    else
+      internal("compile_objects: kernel symbol " + k.symbol + " missing");
+    if (linker.linkInModule(std::move(mod))) internal("linking kernel " + k.symbol);
+  }
+  if (!extra_ir.empty()) {
+    llvm::SMDiagnostic diag;
+    auto mod = llvm::parseAssemblyString(extra_ir, diag, lctx);
+    if (!mod) {
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      diag.print("aot-driver", os);
+      internal("parsing the driver IR: " + s);
+    }
+    mod->setDataLayout(I.tm->createDataLayout());
+    mod->setTargetTriple(I.tm->getTargetTriple().str());
+    for (llvm::Function &f : *mod)
+      if (!f.isDeclaration()) f.addFnAttr(llvm::Attribute::NoUnwind);
+    I.optimize(*mod);
+    if (linker.linkInModule(std::move(mod))) internal("linking the driver IR");
+  }
+  if (asm_out) *asm_out = I.asm_text(*main);
+  return I.object_code(*main);
 }
 
 KernelFn CpuJit::load_object(std::string_view object, const std::string &symbol,

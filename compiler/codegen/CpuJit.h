@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xpr::cg {
 
@@ -37,6 +38,14 @@ enum class LlvmPipeline : std::uint8_t {
 };
 const char *pipeline_name(LlvmPipeline p);
 
+/// One kernel of an ahead-of-time object (compile_objects): the graph, the operand layouts it
+/// is compiled for and the symbol that names it in the object.
+struct ObjectKernel {
+  const ir::Graph *kernel = nullptr;
+  KernelSpec spec;
+  std::string symbol;
+};
+
 /// One MLIR context and one LLJIT, reused for every kernel. Thread-safe: compilation is
 /// serialized by a mutex; the returned functions may be called concurrently from any thread and
 /// stay valid for the lifetime of the CpuJit.
@@ -56,6 +65,16 @@ public:
   /// target_description() is the same.
   std::string compile_to_object(const ir::Graph &kernel, const KernelSpec &spec,
                                 const std::string &symbol, CompileTimings *t = nullptr);
+  /// Ahead-of-time compilation (tools/xprc): every kernel of `kernels`, lowered exactly as
+  /// compile_to_object lowers it, plus `extra_ir` (LLVM IR text: the AOT driver), linked into one
+  /// relocatable object. `cpu` is "host" (the JIT's own target machine and features, so the code
+  /// is the JIT's bit for bit) or an LLVM CPU name such as "x86-64-v3" (its default features and
+  /// vector width). Kernel symbols get hidden visibility; `extra_ir`'s keep theirs. With
+  /// `asm_out`, the object's assembly is stored there too. Throws Error(Internal) on failure and
+  /// Error(Runtime) for a CPU name LLVM does not know.
+  std::string compile_objects(const std::vector<ObjectKernel> &kernels,
+                              const std::string &extra_ir, const std::string &cpu = "host",
+                              std::string *asm_out = nullptr);
   /// Links an object made by compile_to_object into the JIT, in a JITDylib of its own (so equal
   /// symbol names never clash), and returns the address of `symbol`. Throws Error(Internal) if
   /// the object does not link or lacks the symbol; callers verify an object's integrity before.

@@ -137,6 +137,11 @@ public:
 
   OwningOpRef<ModuleOp> build(const std::string &fn_name);
 
+  // For MapEmitter: the map of a kernel evaluated inside a function another builder writes.
+  OpBuilder &builder() { return b_; }
+  void begin_map(ModuleOp m, Value ptrs, Value params);
+  Value eval_output(Value pos, Value mask, int j);
+
 private:
   MLIRContext &ctx_;
   OpBuilder b_;
@@ -251,6 +256,9 @@ private:
   Value int_pow(DType d, Value a, Value b);
   Value ieee_minmax(bool is_max, Value a, Value b);
 
+  void validate();
+  void load_prologue(Value ptrs, Value params, int nops);
+  std::vector<Value> eval_nodes(const Chunk &ch);
   void emit_body(const Chunk &ch);
   void emit_contiguous(Value begin, Value end);
   void emit_strided(Value strides, Value shape, Value begin, Value end);
@@ -1075,7 +1083,7 @@ Value Emitter::emit_node(const ir::Node &n, ir::ValueId id, const std::vector<Va
 // ----------------------------------------------------------------------------------------------
 // Loops
 
-void Emitter::emit_body(const Chunk &ch) {
+std::vector<Value> Emitter::eval_nodes(const Chunk &ch) {
   std::vector<Value> vals(g_.nodes.size());
   for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
     const ir::Node &n = g_.nodes[i];
@@ -1087,6 +1095,11 @@ void Emitter::emit_body(const Chunk &ch) {
       vals[i] = emit_node(n, static_cast<ir::ValueId>(i), vals);
     }
   }
+  return vals;
+}
+
+void Emitter::emit_body(const Chunk &ch) {
+  std::vector<Value> vals = eval_nodes(ch);
   for (std::size_t j = 0; j < g_.outputs.size(); ++j) {
     ir::ValueId v = g_.outputs[j].value;
     store_operand(static_cast<int>(inputs_.size() + j), g_.type(v).dtype, vals[v], ch);
@@ -1215,8 +1228,7 @@ void Emitter::emit_strided(Value strides, Value shape, Value begin, Value end) {
   b_.create<scf::YieldOp>(loc_, next);
 }
 
-OwningOpRef<ModuleOp> Emitter::build(const std::string &fn_name) {
-  // Validate the kernel against the spec before emitting anything.
+void Emitter::validate() {
   inputs_ = g_.inputs();
   params_ = g_.params();
   if (inputs_.size() != spec_.inputs.size())
@@ -1236,20 +1248,12 @@ OwningOpRef<ModuleOp> Emitter::build(const std::string &fn_name) {
   param_index_.assign(g_.nodes.size(), -1);
   for (std::size_t k = 0; k < inputs_.size(); ++k) input_index_[inputs_[k]] = static_cast<int>(k);
   for (std::size_t k = 0; k < params_.size(); ++k) param_index_[params_[k]] = static_cast<int>(k);
+}
 
-  module_ = ModuleOp::create(loc_);
-  OwningOpRef<ModuleOp> owner(module_);
-  b_.setInsertionPointToEnd(module_.getBody());
+/// Loads the first `nops` operand pointers and every param at the insertion point, and makes
+/// the lane iota.
+void Emitter::load_prologue(Value ptrs, Value params, int nops) {
   Type p = ptr_ty();
-  auto fn = b_.create<func::FuncOp>(loc_, fn_name,
-                                    b_.getFunctionType({p, p, p, p, i64(), i64()}, {}));
-  Block *entry = fn.addEntryBlock();
-  b_.setInsertionPointToStart(entry);
-  Value ptrs = entry->getArgument(0), strides = entry->getArgument(1);
-  Value params = entry->getArgument(2), shape = entry->getArgument(3);
-  Value begin = entry->getArgument(4), end = entry->getArgument(5);
-
-  const int nops = static_cast<int>(inputs_.size() + g_.outputs.size());
   for (int k = 0; k < nops; ++k) base_ptrs_.push_back(load_scalar(ptrs, p, c64(k)));
   for (std::size_t k = 0; k < params_.size(); ++k) {
     // Each param owns an 8-byte slot; its value sits at the start in its own dtype.
@@ -1262,6 +1266,44 @@ OwningOpRef<ModuleOp> Emitter::build(const std::string &fn_name) {
   for (int i = 0; i < vl_; ++i) lanes.push_back(i);
   iota_ = b_.create<arith::ConstantOp>(
       loc_, DenseElementsAttr::get(vec(i64()), ArrayRef<int64_t>(lanes)));
+}
+
+void Emitter::begin_map(ModuleOp m, Value ptrs, Value params) {
+  validate();
+  module_ = m;
+  for (std::size_t j = 0; j < spec_.inputs.size(); ++j)
+    if (spec_.inputs[j] == Layout::Strided && spec_.rank > 0)
+      internal("a map evaluated by MapEmitter reads Contiguous or Scalar inputs only");
+  layouts_ = spec_.inputs;
+  for (Layout &l : layouts_)
+    if (l == Layout::Strided) l = Layout::Contiguous; // rank 0: one element at offset 0
+  load_prologue(ptrs, params, static_cast<int>(inputs_.size()));
+}
+
+Value Emitter::eval_output(Value pos, Value mask, int j) {
+  if (j < 0 || static_cast<std::size_t>(j) >= g_.outputs.size()) internal("no such kernel output");
+  Chunk ch;
+  ch.pos = pos;
+  ch.mask = mask;
+  return eval_nodes(ch)[static_cast<std::size_t>(g_.outputs[static_cast<std::size_t>(j)].value)];
+}
+
+OwningOpRef<ModuleOp> Emitter::build(const std::string &fn_name) {
+  // Validate the kernel against the spec before emitting anything.
+  validate();
+  module_ = ModuleOp::create(loc_);
+  OwningOpRef<ModuleOp> owner(module_);
+  b_.setInsertionPointToEnd(module_.getBody());
+  Type p = ptr_ty();
+  auto fn = b_.create<func::FuncOp>(loc_, fn_name,
+                                    b_.getFunctionType({p, p, p, p, i64(), i64()}, {}));
+  Block *entry = fn.addEntryBlock();
+  b_.setInsertionPointToStart(entry);
+  Value ptrs = entry->getArgument(0), strides = entry->getArgument(1);
+  Value params = entry->getArgument(2), shape = entry->getArgument(3);
+  Value begin = entry->getArgument(4), end = entry->getArgument(5);
+
+  load_prologue(ptrs, params, static_cast<int>(inputs_.size() + g_.outputs.size()));
 
   for (Layout l : spec_.outputs)
     if (l == Layout::Scalar) internal("an output cannot have the Scalar layout");
@@ -1293,6 +1335,22 @@ int kernel_lanes(const ir::Graph &g, int vector_bits) {
                                                        g.type(n.operands[1]).dtype)));
   }
   return std::max(1, vector_bits / widest);
+}
+
+struct MapEmitter::Impl {
+  Emitter e;
+};
+
+MapEmitter::MapEmitter(MLIRContext &ctx, const ir::Graph &kernel, const KernelSpec &spec,
+                       int lanes, int vector_bits)
+    : impl_(new Impl{Emitter(ctx, kernel, spec, lanes, vector_bits)}) {}
+MapEmitter::~MapEmitter() = default;
+OpBuilder &MapEmitter::builder() { return impl_->e.builder(); }
+void MapEmitter::begin(ModuleOp module, Value ptrs, Value params) {
+  impl_->e.begin_map(module, ptrs, params);
+}
+Value MapEmitter::eval(Value pos, Value mask, int output) {
+  return impl_->e.eval_output(pos, mask, output);
 }
 
 OwningOpRef<ModuleOp> build_kernel_module(MLIRContext &ctx, const ir::Graph &kernel,

@@ -4,10 +4,12 @@
 
 #include "compiler/codegen/Kernel.h"
 
+#include <mlir/IR/Builders.h>
 #include <mlir/IR/BuiltinOps.h>
 #include <mlir/IR/MLIRContext.h>
 #include <mlir/IR/OwningOpRef.h>
 
+#include <memory>
 #include <string>
 
 namespace xpr::cg {
@@ -19,6 +21,32 @@ mlir::OwningOpRef<mlir::ModuleOp> build_kernel_module(mlir::MLIRContext &ctx,
                                                       const ir::Graph &kernel,
                                                       const KernelSpec &spec, int vector_bits,
                                                       const std::string &fn_name);
+
+/// The elementwise part of a kernel, for builders of other loop nests (ReduceToMlir.cpp): it
+/// evaluates the kernel's outputs on `lanes` consecutive iterations at a time, with the same
+/// element semantics as build_kernel_module. Inputs must be Contiguous or Scalar. `kernel` and
+/// `spec` must outlive the emitter.
+class MapEmitter {
+public:
+  MapEmitter(mlir::MLIRContext &ctx, const ir::Graph &kernel, const KernelSpec &spec, int lanes,
+             int vector_bits);
+  ~MapEmitter();
+  MapEmitter(const MapEmitter &) = delete;
+  MapEmitter &operator=(const MapEmitter &) = delete;
+  /// The builder all emission goes through; position it before begin() and eval().
+  mlir::OpBuilder &builder();
+  /// Validates the kernel and, at the insertion point, loads the input pointers (ptrs[0..k) for
+  /// the kernel's k inputs) and the param slots. SLEEF declarations go into `module`.
+  void begin(mlir::ModuleOp module, mlir::Value ptrs, mlir::Value params);
+  /// Output `output` at linear iterations pos .. pos + lanes - 1 (`pos`: i64), as a vector of its
+  /// compute type (bool → i1, halves → f32). `mask` (vector<lanes x i1>, or null for all lanes)
+  /// selects the lanes that are read; the others hold unspecified values.
+  mlir::Value eval(mlir::Value pos, mlir::Value mask, int output);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 /// Lanes per vector for this kernel: vector_bits / the widest compute type (f16/bf16 compute in
 /// f32, bool counts as 8 bits).

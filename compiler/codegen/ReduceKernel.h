@@ -1,0 +1,57 @@
+// compiler/codegen/ReduceKernel.h — what a JIT reduce kernel is (a map kernel plus the
+// fixed-order accumulation of whole blocks) and its calling convention. MLIR-free: the runtime
+// includes it.
+#pragma once
+
+#include "compiler/codegen/Kernel.h"
+#include "compiler/ir/Graph.h"
+
+#include <cstdint>
+
+namespace xpr::cg {
+
+/// The blocking of every float sum (docs/semantics.md, "Reductions"): each output's values go in
+/// blocks of kReduceBlock, a block in leaves of kReduceLeaf values, value i of a leaf into
+/// accumulator i mod kReduceLanes. Changing any of these changes results, so they are constants
+/// shared by the generated code and the runtime's C++ fallback (runtime/Reduce.cpp), never tuned
+/// per machine.
+inline constexpr std::int64_t kReduceLanes = 16;
+inline constexpr std::int64_t kReduceLeaf = 256;
+inline constexpr std::int64_t kReduceBlock = 4096;
+
+/// Whether the JIT generates the accumulation of `op` over map values of dtype `value` (the
+/// map's output, already in the accumulation dtype): sum, mean and prod of i64/u64/f32/f64;
+/// min and max of every int dtype, f32 and f64; any and all of bool. Everything else
+/// (argmin/argmax, min/max of bool) has no reduce kernel: the runtime's C++ loops reduce it.
+bool reduce_kernel_supported(ir::Op op, DType value);
+
+/// The name of a reduce kernel's one output: it marks the graph as a reduce kernel (no script
+/// output or fused kernel output can be named so: it is not an identifier).
+inline constexpr const char *kReducePartials = "reduce.partials";
+
+/// The graph of a reduce kernel: `map` (an elementwise kernel with one output, out0) whose output
+/// is replaced by `op` over all of its dims, named kReducePartials. Printed, it is the IR part of
+/// the kernel cache key, so a reduce kernel never shares an entry with its map. Throws
+/// Error(Internal) if the map has not exactly one output or the combination is not supported.
+ir::Graph make_reduce_kernel(const ir::Graph &map, ir::Op op);
+
+/// True if `kernel` was made by make_reduce_kernel (its one output is a reduction of everything
+/// before it, named kReducePartials): CpuJit then builds the block reduction (ReduceToMlir.h)
+/// instead of an elementwise loop. Any other graph with a reduction stays an error there.
+bool is_reduce_kernel(const ir::Graph &kernel);
+
+// The calling convention of a reduce kernel: the KernelFn signature, with
+//   ptrs    the map's inputs (KernelSpec::inputs: Contiguous or Scalar over the iteration space,
+//           in the order the runtime walks it: each output's n values consecutive), then
+//           `partials`, an array of the value dtype (bool as a 0/1 byte)
+//   strides unused (may be null)
+//   params  the map's param slots, as for an elementwise kernel
+//   shape   shape[0] = n > 0, the number of values each output reduces
+//   begin, end  a range of blocks ("units"): unit u is block k = u mod nb of output
+//           o = u div nb, with nb = ceil(n / kReduceBlock); it covers iterations
+//           [o*n + k*kReduceBlock, o*n + min(n, (k+1)*kReduceBlock)). The kernel stores the
+//           block's value, reduced in the documented fixed order, at partials[u].
+// The spec's `outputs` holds one Contiguous entry (the partials), so reduce kernels also differ
+// from elementwise ones in their cache key's layouts.
+
+} // namespace xpr::cg
