@@ -1,0 +1,40 @@
+/* runtime/rt/xpr_rt.h — the public C API of libxpr_rt, the run-time library of xprc objects. */
+/* xprc copies the declarations between the XPR_RT_H guards into every header it generates, so a
+ * user needs only the generated header; this file is the single source of that text. */
+#ifndef XPR_RT_H
+#define XPR_RT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Error codes returned by xprc-generated functions (0 is success). */
+enum {
+  XPR_RT_OK = 0,          /**< success */
+  XPR_RT_ESHAPE = 1,      /**< a symbolic size is negative, or an element count overflows */
+  XPR_RT_ENULL = 2,       /**< a null data pointer for an array that has elements */
+  XPR_RT_EOVERLAP = 3,    /**< outputs overlap each other or an input (other than in place) */
+  XPR_RT_ERANGE = 4,      /**< a _range call with lo/hi outside [0, work] or lo > hi */
+  XPR_RT_EUNSUPPORTED = 5,/**< a _range call on a program whose steps read each other's outputs */
+  XPR_RT_EVERSION = 6,    /**< the object needs another version of libxpr_rt */
+  XPR_RT_ENOMEM = 7,      /**< out of memory */
+  XPR_RT_EINTERNAL = 8    /**< a bug in xpr */
+};
+
+/** A message about the last failing call on this thread: names the array, symbol or value. */
+const char *xpr_rt_last_error(void);
+/** A fixed description of an error code ("shape", "null pointer", ...). */
+const char *xpr_rt_error_string(int code);
+/** Worker threads used by later calls (1 = the calling thread only; <= 0 = every core the
+ * process may use, the default, which XPR_RT_THREADS=N in the environment overrides). */
+void xpr_rt_set_threads(int threads);
+/** The worker thread count in use. */
+int xpr_rt_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XPR_RT_H */

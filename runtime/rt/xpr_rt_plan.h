@@ -1,0 +1,62 @@
+/* runtime/rt/xpr_rt_plan.h — the private contract between xprc-generated objects and libxpr_rt:
+ * the encoding of the embedded plan and the entry points the generated drivers call. */
+#ifndef XPR_RT_PLAN_H
+#define XPR_RT_PLAN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Why a plan and not generated loops: the plan is data, so one tested interpreter in libxpr_rt
+ * (binding sizes, strides onto iteration spaces, layout choice, param slots, threading) serves
+ * every object, and the generated code is only the kernels (the JIT's own lowering) plus a
+ * driver that stores its arguments in an array.
+ *
+ * The plan is an array of int64 words. A string is its byte length, then its bytes packed
+ * little-endian into ceil(length / 8) words. A dim is >= 0 for a literal size, -(k + 1) for
+ * symbol k.
+ *   XPR_RT_PLAN_MAGIC, XPR_RT_PLAN_VERSION
+ *   nsyms,    nsyms x name
+ *   ninputs,  per input:  dtype, rank, rank x dim, name
+ *   nparams,  per param:  dtype, name
+ *   noutputs, per output: dtype, rank, rank x dim, name
+ *   nsteps,   per step:   rank, rank x dim (the iteration space),
+ *                         nin, nin x operand (input i is i, output j is ninputs + j),
+ *                         nout, nout x output index,
+ *                         nslots, nslots x (program param index or -1, literal bits),
+ *                         nvariants, nvariants x (kernel index, (nin + nout) x layout)
+ * The last variant of every step has every operand Strided: it serves any layout.
+ *
+ * The argument array (one 8-byte slot each, values stored at the start of their slot in their C
+ * type): the symbol sizes, then per input its data pointer and strides pointer, per param its
+ * value (f16/bf16 params as a float), per output its data pointer and strides pointer. */
+#define XPR_RT_PLAN_MAGIC 0x31544e414c505258LL /* "XRPLANT1" */
+#define XPR_RT_PLAN_VERSION 1
+
+/* Element types, numbered as xpr::DType (include/xpr/dtype.hpp). */
+enum {
+  XPR_RT_BOOL, XPR_RT_I8, XPR_RT_I16, XPR_RT_I32, XPR_RT_I64, XPR_RT_U8, XPR_RT_U16, XPR_RT_U32,
+  XPR_RT_U64, XPR_RT_F16, XPR_RT_BF16, XPR_RT_F32, XPR_RT_F64
+};
+/* Operand layouts, numbered as xpr::cg::Layout (compiler/codegen/Kernel.h). */
+enum { XPR_RT_CONTIGUOUS = 0, XPR_RT_SCALAR = 1, XPR_RT_STRIDED = 2 };
+
+/* A compiled kernel: the calling convention of compiler/codegen/Kernel.h (KernelFn). */
+typedef void (*xpr_rt_kernel_fn)(void *const *ptrs, const int64_t *strides, const void *params,
+                                 const int64_t *shape, int64_t begin, int64_t end);
+
+/* Runs a plan. ranged = 0: everything, on the thread pool (lo, hi ignored); ranged = 1: work
+ * items [lo, hi) on the calling thread. Returns an XPR_RT_* code. */
+int xpr_rt_run(const int64_t *plan, const xpr_rt_kernel_fn *kernels, const uint64_t *args,
+               int64_t lo, int64_t hi, int ranged);
+/* The number of work items of the _range entry: the sum of the steps' iteration counts; -1 (and
+ * a message) when the sizes are invalid. Reads only the symbol sizes of `args`. */
+int64_t xpr_rt_work(const int64_t *plan, const uint64_t *args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XPR_RT_PLAN_H */

@@ -1,0 +1,44 @@
+// tools/xprc/Aot.h — ahead-of-time compilation of a script: kernels through the JIT's own
+// lowering (CpuJit::compile_objects), an embedded plan that libxpr_rt runs, a driver per entry
+// point, and the C header that documents them.
+#pragma once
+
+#include "compiler/codegen/Kernel.h"
+
+#include <string>
+#include <vector>
+
+namespace xpr {
+class SourceFile;
+}
+
+namespace xpr::aot {
+
+struct AotOptions {
+  std::string name;                  ///< the C name of the entry point (a valid C identifier)
+  std::string cpu = "host";          ///< "host" or an LLVM CPU name (x86-64-v2, -v3, -v4)
+  cg::Precision precision = cg::Precision::Accurate;
+  std::string target_label = "host"; ///< what --target said, for the header's comment
+};
+
+/// Everything xprc can write for one script.
+struct AotResult {
+  std::string header;    ///< the C header
+  std::string driver_ir; ///< the driver functions and the embedded plan, as LLVM IR text
+  std::string plan_text; ///< the plan as text (--emit=plan)
+  std::vector<std::string> kernel_symbols;
+};
+
+/// Lowers the script to its plan and writes the header and the driver. Throws xpr::Error: user
+/// errors from the front end, Error(Runtime) for what AOT v1 does not support (reductions).
+AotResult translate(const SourceFile &src, const AotOptions &opts);
+
+/// translate(), then compiles the kernels and the driver into one relocatable object (its bytes).
+/// With `asm_out`, the object's assembly too.
+std::string compile_object(const SourceFile &src, const AotOptions &opts, AotResult &result,
+                           std::string *asm_out = nullptr);
+
+/// True for a string usable as a C identifier that is not a C or C++ keyword.
+bool valid_c_name(const std::string &s);
+
+} // namespace xpr::aot
