@@ -1,6 +1,7 @@
 // tests/aot/AotTest.cpp — xprc and libxpr_rt against the JIT: bit-for-bit results (in process,
 // through objects xpr_add_kernels linked into this test, and through C/C++ programs built with
 // plain cc/c++), the runtime's error codes, linking without LLVM, and xprc's diagnostics.
+#include <unistd.h>
 #include "mix.h"
 #include "scale.h"
 
@@ -233,7 +234,16 @@ TEST(AotInProcess, OverlapRules) {
 
 class AotTool : public ::testing::Test {
 protected:
-  static fs::path dir() { return fs::path(XPR_AOT_WORK_DIR); }
+  // One directory per test process: ctest runs each test case as its own process, in parallel,
+  // and a shared directory let one case's SetUpTestSuite delete the programs another was using.
+  static fs::path dir() {
+    static const fs::path d = fs::path(XPR_AOT_WORK_DIR) / std::to_string(::getpid());
+    return d;
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(dir(), ec);
+  }
   static std::string xprc() { return XPRC_PATH; }
   static std::string rt() { return XPR_RT_LIB; }
   static std::string ex(const std::string &f) { return std::string(XPR_AOT_EXAMPLES) + "/" + f; }
