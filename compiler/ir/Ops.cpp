@@ -34,7 +34,10 @@ bool op_from_name(std::string_view name, Op &out) {
 }
 
 std::string to_string(const Type &t) {
-  std::string s(dtype_name(t.dtype));
+  // Safe on a corrupt dtype: the printer and the verifier name malformed nodes with it.
+  const auto di = static_cast<int>(t.dtype);
+  std::string s = di >= 0 && di < kNumDTypes ? std::string(dtype_name(t.dtype))
+                                             : "<dtype " + std::to_string(di) + ">";
   s += '[';
   for (std::size_t i = 0; i < t.dims.size(); ++i) {
     if (i) s += ", ";

@@ -18,28 +18,10 @@ namespace {
 // The printer is also used by the verifier to name a *broken* node, so every lookup that could
 // index a table with a corrupt enum value goes through these guards instead of trusting the
 // enum. (print() of a verified graph never takes the fallback paths.)
-std::string safe_dtype_name(DType t) {
-  auto i = static_cast<int>(t);
-  if (i < 0 || i >= kNumDTypes) return "<dtype " + std::to_string(i) + ">";
-  return std::string(dtype_name(t));
-}
-
 std::string safe_op_name(Op op) {
   auto i = static_cast<int>(op);
   if (i < 0 || i >= kNumOps) return "<op " + std::to_string(i) + ">";
   return std::string(op_name(op));
-}
-
-// Same spelling as to_string(Type) in Ops.cpp, but safe on a corrupt dtype (see above).
-std::string type_string(const Type &t) {
-  std::string s = safe_dtype_name(t.dtype);
-  s += '[';
-  for (std::size_t i = 0; i < t.dims.size(); ++i) {
-    if (i) s += ", ";
-    s += t.dims[i].is_symbolic() ? t.dims[i].sym : std::to_string(t.dims[i].size);
-  }
-  s += ']';
-  return s;
 }
 
 // Names are arbitrary byte strings (an output name comes from the user's script, and fuzzers
@@ -136,7 +118,7 @@ std::string print_node(const Graph &g, ValueId id) {
     s += n.keepdims ? "true" : "false";
     s += "}";
   }
-  s += " : " + type_string(n.type);
+  s += " : " + to_string(n.type);
   return s;
 }
 
