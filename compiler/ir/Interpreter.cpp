@@ -298,35 +298,52 @@ struct Sign {
   };
 XPR_FLOAT_FN1(Sqrt, std::sqrt(x))
 XPR_FLOAT_FN1(Rsqrt, T(1) / std::sqrt(x))
-XPR_FLOAT_FN1(Cbrt, std::cbrt(x))
-XPR_FLOAT_FN1(Exp, std::exp(x))
-XPR_FLOAT_FN1(Exp2, std::exp2(x))
-XPR_FLOAT_FN1(Expm1, std::expm1(x))
-XPR_FLOAT_FN1(Log, std::log(x))
-XPR_FLOAT_FN1(Log2, std::log2(x))
-XPR_FLOAT_FN1(Log10, std::log10(x))
-XPR_FLOAT_FN1(Log1p, std::log1p(x))
-XPR_FLOAT_FN1(Sin, std::sin(x))
-XPR_FLOAT_FN1(Cos, std::cos(x))
-XPR_FLOAT_FN1(Tan, std::tan(x))
-XPR_FLOAT_FN1(Asin, std::asin(x))
-XPR_FLOAT_FN1(Acos, std::acos(x))
-XPR_FLOAT_FN1(Atan, std::atan(x))
-XPR_FLOAT_FN1(Sinh, std::sinh(x))
-XPR_FLOAT_FN1(Cosh, std::cosh(x))
-XPR_FLOAT_FN1(Tanh, std::tanh(x))
-XPR_FLOAT_FN1(Asinh, std::asinh(x))
-XPR_FLOAT_FN1(Acosh, std::acosh(x))
-XPR_FLOAT_FN1(Atanh, std::atanh(x))
-XPR_FLOAT_FN1(Erf, std::erf(x))
-XPR_FLOAT_FN1(Erfc, std::erfc(x))
+#undef XPR_FLOAT_FN1
+
+/// The oracle evaluates the float transcendental functions in double and rounds once: libm's
+/// float entry points are allowed an ULP or so, which is harmless for normal results but not for
+/// subnormal ones -- there an ULP is a large relative error, and a later multiplication by an
+/// exact value (the differential generator's wrappers) turns it into a mismatch that is the
+/// oracle's fault: glibc's erfcf(10) returns 2 denormal steps where the exact 1.49 rounds to 1.
+/// Doubles stay in double: x87 long double is no better oracle, glibc's powl(-inf, -2^63) is
+/// +inf where C99 and pow() say +0.
+template <class T> using Wide = double;
+#define XPR_FLOAT_FN1(Name, fn)                                                                    \
+  struct Name {                                                                                    \
+    template <Flt T> static T apply(T x) { return static_cast<T>(fn(static_cast<Wide<T>>(x))); }  \
+  };
+XPR_FLOAT_FN1(Cbrt, std::cbrt)
+XPR_FLOAT_FN1(Exp, std::exp)
+XPR_FLOAT_FN1(Exp2, std::exp2)
+XPR_FLOAT_FN1(Expm1, std::expm1)
+XPR_FLOAT_FN1(Log, std::log)
+XPR_FLOAT_FN1(Log2, std::log2)
+XPR_FLOAT_FN1(Log10, std::log10)
+XPR_FLOAT_FN1(Log1p, std::log1p)
+XPR_FLOAT_FN1(Sin, std::sin)
+XPR_FLOAT_FN1(Cos, std::cos)
+XPR_FLOAT_FN1(Tan, std::tan)
+XPR_FLOAT_FN1(Asin, std::asin)
+XPR_FLOAT_FN1(Acos, std::acos)
+XPR_FLOAT_FN1(Atan, std::atan)
+XPR_FLOAT_FN1(Sinh, std::sinh)
+XPR_FLOAT_FN1(Cosh, std::cosh)
+XPR_FLOAT_FN1(Tanh, std::tanh)
+XPR_FLOAT_FN1(Asinh, std::asinh)
+XPR_FLOAT_FN1(Acosh, std::acosh)
+XPR_FLOAT_FN1(Atanh, std::atanh)
+XPR_FLOAT_FN1(Erf, std::erf)
+XPR_FLOAT_FN1(Erfc, std::erfc)
 // ncdf(x) = erfc(-x/√2)/2. Evaluated in long double: rounding -x/√2 to T first would cost up to
 // ~180 ULP (f32) or ~1500 ULP (f64) in the far left tail, where erfc's slope amplifies it, and the
 // oracle must be more accurate than the backends it judges.
-XPR_FLOAT_FN1(Ncdf, static_cast<T>(std::erfc(-static_cast<long double>(x) /
-                                             1.41421356237309504880168872420969808L) /
-                                   2.0L))
 #undef XPR_FLOAT_FN1
+struct Ncdf {
+  template <Flt T> static T apply(T x) {
+    return static_cast<T>(
+        std::erfc(-static_cast<long double>(x) / 1.41421356237309504880168872420969808L) / 2.0L);
+  }
+};
 
 struct Floor {
   template <Int T> static T apply(T x) { return x; }
@@ -434,13 +451,19 @@ struct Pow {
     }
     return r;
   }
-  template <Flt T> static T apply(T a, T b) { return std::pow(a, b); }
+  template <Flt T> static T apply(T a, T b) {
+    return static_cast<T>(std::pow(static_cast<Wide<T>>(a), static_cast<Wide<T>>(b)));
+  }
 };
 struct Atan2 {
-  template <Flt T> static T apply(T a, T b) { return std::atan2(a, b); }
+  template <Flt T> static T apply(T a, T b) {
+    return static_cast<T>(std::atan2(static_cast<Wide<T>>(a), static_cast<Wide<T>>(b)));
+  }
 };
 struct Hypot {
-  template <Flt T> static T apply(T a, T b) { return std::hypot(a, b); }
+  template <Flt T> static T apply(T a, T b) {
+    return static_cast<T>(std::hypot(static_cast<Wide<T>>(a), static_cast<Wide<T>>(b)));
+  }
 };
 struct Fmod {
   // C's remainder of truncating division (sign of a); x fmod 0 = 0 like x % 0.
