@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -148,7 +149,7 @@ struct KernelCode::Memo {
   int rank;
   cg::Precision precision;
   std::vector<cg::Layout> inputs, outputs;
-  cg::KernelFn fn;
+  std::shared_ptr<const cg::JitCode> code; ///< keeps the function linked while the Program lives
   Memo *next;
   bool matches(const SpecRef &s) const {
     return rank == s.rank && precision == s.precision && inputs.size() == s.inputs.size() &&
@@ -190,16 +191,16 @@ KernelCode::~KernelCode() {
 
 cg::KernelFn KernelCode::find(const SpecRef &spec) const {
   for (const Memo *m = memo_.load(std::memory_order_acquire); m; m = m->next)
-    if (m->matches(spec)) return m->fn;
+    if (m->matches(spec)) return m->code->fn;
   return nullptr;
 }
 
-void KernelCode::remember(const SpecRef &spec, cg::KernelFn fn) const {
+void KernelCode::remember(const SpecRef &spec, std::shared_ptr<const cg::JitCode> code) const {
   if (find(spec)) return;
   auto *m = new Memo{spec.rank, spec.precision,
                      std::vector<cg::Layout>(spec.inputs.begin(), spec.inputs.end()),
-                     std::vector<cg::Layout>(spec.outputs.begin(), spec.outputs.end()), fn,
-                     memo_.load(std::memory_order_relaxed)};
+                     std::vector<cg::Layout>(spec.outputs.begin(), spec.outputs.end()),
+                     std::move(code), memo_.load(std::memory_order_relaxed)};
   // Two threads may both add the same spec; the list then holds it twice, which is harmless.
   while (!memo_.compare_exchange_weak(m->next, m, std::memory_order_release,
                                       std::memory_order_relaxed)) {
@@ -209,14 +210,21 @@ void KernelCode::remember(const SpecRef &spec, cg::KernelFn fn) const {
 // ---- KernelCache ----
 
 KernelCache::KernelCache() {
+  // XPR_JIT_MAX_KERNELS bounds the process table (docs/cache.md); tests set it low to exercise
+  // eviction. A value that does not parse, or 0, keeps the default.
+  if (const char *v = std::getenv("XPR_JIT_MAX_KERNELS")) {
+    char *end = nullptr;
+    unsigned long long n = std::strtoull(v, &end, 10);
+    if (end != v && *end == '\0' && n > 0) max_kernels_ = static_cast<std::size_t>(n);
+  }
   environment_ = fmt::format("xpr: {}\ncodegen: {}\nllvm: {}\ntarget: {}\n", XPR_VERSION_STRING,
                              XPR_CODEGEN_FINGERPRINT, XPR_LLVM_VERSION_STRING,
                              jit_.target_description());
 }
 
 KernelCache &KernelCache::global() {
-  // Never destroyed: kernels may still run from static destructors of user code, and the JIT's
-  // memory must outlive every KernelFn handed out.
+  // Never destroyed: kernels may still run from static destructors of user code, and the JIT
+  // must outlive every JitCode handed out.
   static KernelCache *cache = new KernelCache();
   return *cache;
 }
@@ -247,9 +255,33 @@ std::string KernelCache::key(std::string_view kernel_text, std::uint64_t text_ha
 
 std::shared_ptr<KernelCache::Entry> KernelCache::entry(const std::string &key) {
   std::lock_guard lock(mu_);
-  auto &e = map_[key];
-  if (!e) e = std::make_shared<Entry>();
+  std::shared_ptr<Entry> &slot = map_[key];
+  if (!slot) slot = std::make_shared<Entry>();
+  std::shared_ptr<Entry> e = slot; // before eviction may rehash the table
+  e->last_use.store(++clock_, std::memory_order_relaxed);
+  if (map_.size() > max_kernels_) evict_locked();
   return e;
+}
+
+void KernelCache::evict_locked() {
+  // Down to 7/8 of the bound at once, so the O(n) scan runs once per n/8 new kernels. Oldest
+  // last use first; entries being compiled (locked) or not filled yet are left alone. An evicted
+  // kernel's code stays linked while a Program still holds it (KernelCode's memo) and is freed
+  // with the last of them.
+  const std::size_t target = max_kernels_ - max_kernels_ / 8;
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  order.reserve(map_.size());
+  for (const auto &[k, e] : map_) order.emplace_back(e->last_use.load(std::memory_order_relaxed), k);
+  std::sort(order.begin(), order.end());
+  for (const auto &[use, key] : order) {
+    if (map_.size() <= target) break;
+    auto it = map_.find(key);
+    std::unique_lock lk(it->second->mu, std::try_to_lock);
+    if (!lk.owns_lock() || !it->second->code) continue;
+    lk.unlock();
+    map_.erase(it);
+    ++memory_evictions_;
+  }
 }
 
 void KernelCache::after_write(const CacheConfig &cfg, std::uint64_t bytes) {
@@ -269,18 +301,18 @@ void KernelCache::after_write(const CacheConfig &cfg, std::uint64_t bytes) {
 cg::KernelFn KernelCache::get(const KernelCode &code, const SpecRef &spec,
                               const CacheConfig &cfg, CompileLog *log) {
   if (cg::KernelFn fn = code.find(spec)) return fn;
+  std::shared_ptr<const cg::JitCode> jc;
   Resolution r;
   r.kernel = code.index();
   r.key = key(code.text(), code.text_hash(), spec);
   r.key_hash = hash_text(r.key);
   std::shared_ptr<Entry> e = entry(r.key);
-  cg::KernelFn fn = nullptr;
   {
-    // Held while compiling: a concurrent request for this key waits here, then finds `fn`.
+    // Held while compiling: a concurrent request for this key waits here, then finds `code`.
     std::lock_guard lock(e->mu);
-    if (e->fn) {
+    if (e->code) {
       ++memory_hits_;
-      fn = e->fn;
+      jc = e->code;
       r.source = Source::Memory;
     } else {
       std::string why = "not in memory: first use in this process";
@@ -291,7 +323,7 @@ cg::KernelFn KernelCache::get(const KernelCode &code, const SpecRef &spec,
         r.times.disk_read = ms_since(t0);
         if (rr.status == disk::ReadStatus::Hit) {
           try {
-            fn = jit_.load_object(rr.payload, kSymbol, &ct);
+            jc = jit_.load_object(rr.payload, kSymbol, &ct);
             r.times.load = ct.load_ms;
             ++disk_hits_;
             r.source = Source::Disk;
@@ -308,7 +340,7 @@ cg::KernelFn KernelCache::get(const KernelCode &code, const SpecRef &spec,
       } else {
         why += "; on disk: " + cfg.off_reason;
       }
-      if (!fn) {
+      if (!jc) {
         std::string obj = jit_.compile_to_object(code.kernel(), to_spec(spec), kSymbol, &ct);
         ++compiles_;
         r.times.mlir_build = ct.mlir_build_ms;
@@ -327,35 +359,33 @@ cg::KernelFn KernelCache::get(const KernelCode &code, const SpecRef &spec,
             why += "; not stored on disk: " + werr;
           }
         }
-        fn = jit_.load_object(obj, kSymbol, &ct);
+        jc = jit_.load_object(obj, kSymbol, &ct);
         r.times.load = ct.load_ms;
         r.source = Source::Compiled;
       }
       r.why = std::move(why);
-      e->fn = fn;
+      e->code = jc;
     }
   }
-  code.remember(spec, fn);
+  cg::KernelFn fn = jc->fn;
+  code.remember(spec, std::move(jc));
   if (log) log->add(std::move(r));
   return fn;
-}
-
-cg::KernelFn KernelCache::get(std::string_view text, const ir::Graph &kernel,
-                              const cg::KernelSpec &spec) {
-  std::shared_ptr<Entry> e = entry(key(text, hash_text(text), to_ref(spec)));
-  std::lock_guard lock(e->mu);
-  if (e->fn) {
-    ++memory_hits_;
-    return e->fn;
-  }
-  e->fn = jit_.compile(kernel, spec);
-  ++compiles_;
-  return e->fn;
 }
 
 std::size_t KernelCache::size() const {
   std::lock_guard lock(mu_);
   return map_.size();
+}
+
+std::size_t KernelCache::max_kernels() const {
+  std::lock_guard lock(mu_);
+  return max_kernels_;
+}
+
+void KernelCache::set_max_kernels(std::size_t n) {
+  std::lock_guard lock(mu_);
+  max_kernels_ = n ? n : kDefaultMaxKernels;
 }
 
 std::size_t KernelCache::compiles() const { return compiles_.load(); }
@@ -369,6 +399,7 @@ CacheCounters KernelCache::counters() const {
   c.disk_rejects = disk_rejects_.load();
   c.write_failures = write_failures_.load();
   c.evictions = evictions_.load();
+  c.memory_evictions = memory_evictions_.load();
   return c;
 }
 

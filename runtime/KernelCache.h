@@ -101,7 +101,8 @@ public:
   int index() const { return index_; }
   /// The memoized function for `spec`, or null.
   cg::KernelFn find(const SpecRef &spec) const;
-  void remember(const SpecRef &spec, cg::KernelFn fn) const;
+  /// Memoizes `code` for `spec`; the memo keeps it linked for the lifetime of this KernelCode.
+  void remember(const SpecRef &spec, std::shared_ptr<const cg::JitCode> code) const;
 
 private:
   struct Memo;
@@ -117,11 +118,15 @@ private:
 struct CacheCounters {
   std::uint64_t memory_hits = 0, disk_hits = 0, compiles = 0, disk_writes = 0, disk_rejects = 0,
                 write_failures = 0, evictions = 0;
+  /// Kernels dropped from the process table by its bound (XPR_JIT_MAX_KERNELS).
+  std::uint64_t memory_evictions = 0;
 };
 
 /// One process-wide JIT and table of compiled kernels keyed by the full key text (see key()).
 /// Thread-safe; concurrent requests for one key compile it once (the others wait for it).
-/// Compiled functions live as long as the process, so a KernelFn handed out stays valid.
+/// The table is bounded (kDefaultMaxKernels, or XPR_JIT_MAX_KERNELS): past the bound the least
+/// recently used kernels leave it, and their machine code is freed once no Program holds them.
+/// A KernelFn from get() stays valid as long as the KernelCode it was resolved for.
 class KernelCache {
 public:
   static KernelCache &global();
@@ -130,16 +135,18 @@ public:
   /// cache of `cfg`, else a compile (whose object is then written to disk). Records how in `log`.
   cg::KernelFn get(const KernelCode &code, const SpecRef &spec, const CacheConfig &cfg,
                    CompileLog *log = nullptr);
-  /// Memory-only lookup by kernel text (for callers without a KernelCode; `text` must be
-  /// ir::print(kernel)). Literals are not hoisted here.
-  cg::KernelFn get(std::string_view text, const ir::Graph &kernel, const cg::KernelSpec &spec);
 
   /// The full key text: every input of code generation, one "name: value" line each.
   std::string key(std::string_view kernel_text, std::uint64_t text_hash, const SpecRef &spec);
   /// The codegen fingerprint, target and versions that every key contains.
   const std::string &environment() const { return environment_; }
 
+  /// Kernels in the process table now.
   std::size_t size() const;
+  std::size_t max_kernels() const;
+  /// Changes the bound (0 = kDefaultMaxKernels); evicts at the next new kernel. For tests.
+  void set_max_kernels(std::size_t n);
+  static constexpr std::size_t kDefaultMaxKernels = 4096;
   /// How many kernels were compiled (not found in memory or on disk) in this process.
   std::size_t compiles() const;
   CacheCounters counters() const;
@@ -152,9 +159,11 @@ private:
   KernelCache();
   struct Entry {
     std::mutex mu;
-    cg::KernelFn fn = nullptr;
+    std::shared_ptr<const cg::JitCode> code;
+    std::atomic<std::uint64_t> last_use{0};
   };
   std::shared_ptr<Entry> entry(const std::string &key);
+  void evict_locked(); ///< with mu_ held
   void after_write(const CacheConfig &cfg, std::uint64_t bytes);
 
   mutable std::mutex mu_;
@@ -166,7 +175,9 @@ private:
   };
   std::unordered_map<std::string, DirState> dirs_;
   std::atomic<std::uint64_t> memory_hits_{0}, disk_hits_{0}, compiles_{0}, disk_writes_{0},
-      disk_rejects_{0}, write_failures_{0}, evictions_{0};
+      disk_rejects_{0}, write_failures_{0}, evictions_{0}, memory_evictions_{0};
+  std::size_t max_kernels_ = kDefaultMaxKernels;
+  std::uint64_t clock_ = 0; ///< last-use stamps, under mu_
   cg::CpuJit jit_;
   std::string environment_;
 };

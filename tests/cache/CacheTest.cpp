@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -507,4 +508,41 @@ TEST(Explain, NamesTheLevelsAndWhatDiffers) {
                 "disk cache: off (switched off by Options::cache.disk = false)"),
             std::string::npos);
   fs::remove_all(dir);
+}
+
+// ---- the process table's bound: machine code is freed, held Programs keep theirs ----
+
+TEST(Memory, TheProcessTableIsBoundedAndFreesCodeNoProgramHolds) {
+  rt::KernelCache &kc = rt::KernelCache::global();
+  kc.clear_memory();
+  kc.set_max_kernels(16);
+  const std::size_t base = kc.jit().loaded_objects();
+  const auto c0 = cache_stats();
+  auto script = [](int depth) {
+    std::string e = "a";
+    for (int k = 0; k < depth; ++k) e = "sqrt(" + e + ")";
+    return "input a: f64[n]\noutput y = " + e + " + 1\n";
+  };
+  auto run = [](const Program &p) {
+    std::vector<double> a(100, 256.0), y(100);
+    p.run_into({{"a", view(a.data(), f64, {100})}}, {{"y", view(y.data(), f64, {100})}});
+    return y[7];
+  };
+  Context keep(no_disk());
+  Program held = keep.compile(script(3)); // compiled first: the first to leave the table
+  EXPECT_EQ(run(held), 3.0);
+  for (int depth = 4; depth < 64; ++depth) {
+    Context ctx(no_disk()); // its Program, and its hold on the kernel, end with the iteration
+    double want = 256.0;
+    for (int k = 0; k < depth; ++k) want = std::sqrt(want); // sqrt is correctly rounded
+    EXPECT_EQ(run(ctx.compile(script(depth))), want + 1);
+  }
+  const auto c1 = cache_stats();
+  EXPECT_EQ(c1.compiles, c0.compiles + 61);
+  EXPECT_GE(c1.memory_evictions, c0.memory_evictions + 61 - 16);
+  EXPECT_LE(kc.size(), 16u);
+  // What is linked: the table's kernels plus the held Program's, nothing of the dropped ones.
+  EXPECT_LE(kc.jit().loaded_objects(), base + 16 + 1);
+  EXPECT_EQ(run(held), 3.0) << "a held Program's kernel must survive its eviction from the table";
+  kc.set_max_kernels(0);
 }
