@@ -444,7 +444,22 @@ Value Emitter::convert(Value v, DType from, DType to) {
             : Value(b_.create<arith::UIToFPOp>(loc_, vec(b_.getF64Type()), v));
     else
       d = int64_to_f64_sticky(v, s);
-    return round_half_from_f32(round_to_odd_f32(d), to);
+    Value h = round_half_from_f32(round_to_odd_f32(d), to);
+    if (to != DType::F16) return h;
+    // LLVM 19's InstCombine folds fpext(fptrunc(itofp x to half)) to `itofp x to float` when x's
+    // known bits fit half's 11-bit significand, forgetting half's exponent range: 1 << 16 came
+    // out as 65536 instead of inf. The overflow is decided on the integer instead, where no fold
+    // reaches it (f16's largest finite value is 65504; 65520 and up round to infinity).
+    Type it = elem_of(v);
+    Value limit = splat_int(it, 65520);
+    Value inf = cf(h, std::numeric_limits<double>::infinity());
+    Value big = cmpi(s ? arith::CmpIPredicate::sge : arith::CmpIPredicate::uge, v, limit);
+    h = sel(big, inf, h);
+    if (s) {
+      Value small = cmpi(arith::CmpIPredicate::sle, v, splat_int(it, -65520));
+      h = sel(small, b_.create<arith::NegFOp>(loc_, inf), h);
+    }
+    return h;
   }
   if (is_int(to)) { // float → int, saturating; NaN → 0
     int w = bits_of(to);
