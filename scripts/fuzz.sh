@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh — builds the libFuzzer targets (build-fuzz) and runs each for SECONDS.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      (default 60 s; targets: frontend ir compile npy)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      (default 60 s; targets: frontend ir compile npy cache)
 #
 # Fails on any crash, leak, timeout (>10 s for one input) or out-of-memory (>2 GiB). Each target
 # keeps its growing corpus in build-fuzz/corpus/<target> (seeded from fuzz/corpus/<target>), so
 # repeated runs continue where the last stopped; a failing input is written to
 # build-fuzz/artifacts/<target>/ — minimize it (the binary's -minimize_crash=1) and add it to
 # fuzz/regressions/<target>/. Environment: BUILD_DIR (default build-fuzz), JOBS (ninja -j,
-# default 2).
+# default 2), XPR_FUZZ_BUILD_TESTS (ON keeps the tests of a shared sanitizer build configured:
+# scripts/ci-robustness.sh fuzzes in build-asan).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ BUILD=${BUILD_DIR:-$ROOT/build-fuzz}
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(frontend ir compile npy)
+[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(frontend ir compile npy cache)
 
 if ! [[ $SECONDS_PER_TARGET =~ ^[0-9]+$ ]]; then
   echo "usage: $0 [SECONDS] [TARGET...]" >&2
@@ -28,7 +29,8 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
-  -DXPR_SANITIZE=ON -DXPR_FUZZ=ON -DXPR_BUILD_TESTS=OFF -DXPR_BUILD_BENCH=OFF >/dev/null
+  -DXPR_SANITIZE=ON -DXPR_FUZZ=ON -DXPR_BUILD_TESTS="${XPR_FUZZ_BUILD_TESTS:-OFF}" \
+  -DXPR_BUILD_BENCH=OFF >/dev/null
 
 build_targets=()
 for t in "${TARGETS[@]}"; do build_targets+=("fuzz_$t"); done
