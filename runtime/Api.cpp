@@ -10,6 +10,7 @@
 #include "runtime/FastPath.h"
 #include "runtime/Hash.h"
 #include "runtime/KernelCache.h"
+#include "runtime/cuda/CudaExecute.h"
 
 #include <fmt/format.h>
 
@@ -67,6 +68,7 @@ struct Program::Impl {
   rt::CompiledPlan cp;
   rt::FastPlan fast;
   std::shared_ptr<ExecHolder> exec;
+  std::shared_ptr<rt::cuda::CudaTarget> cuda; // set: runs on this GPU instead of the CPU
   std::vector<ValueInfo> inputs, params, outputs;
 };
 
@@ -80,6 +82,7 @@ struct Context::Impl {
   Options options;
   std::shared_ptr<const rt::CacheConfig> cache;
   std::shared_ptr<ExecHolder> exec = std::make_shared<ExecHolder>();
+  std::shared_ptr<rt::cuda::CudaTarget> cuda; // Target::cuda: the device, its stream, its kernels
   std::mutex eval_mu;
   // Keyed by a hash of the expression and the inputs' signature; the entries under one hash
   // are compared in full, so a collision costs a compare, never a wrong program.
@@ -91,6 +94,13 @@ struct Context::Impl {
     std::shared_ptr<const Program::Impl> impl;
   };
   std::unordered_map<std::uint64_t, std::vector<CompiledEntry>> compile_cache;
+  // Both caches are bounded: a long-lived Context (a REPL, a server) that keeps meeting new
+  // expressions would otherwise hold every Program and, through them, every kernel's machine
+  // code. Past the bound a cache starts over; a Program still held by the caller lives on, and
+  // its kernels are found again in the process table or on disk, so a dropped entry costs a
+  // parse and the passes (tens of microseconds), not a compile.
+  static constexpr std::size_t kMaxCachedPrograms = 1024;
+  std::size_t eval_entries = 0, compile_entries = 0;
 };
 
 namespace {
@@ -120,13 +130,16 @@ std::shared_ptr<const Program::Impl> build(ir::Graph g, std::string filename, st
                                            const Options &opts,
                                            std::shared_ptr<const rt::CacheConfig> cache,
                                            std::shared_ptr<ExecHolder> exec, double parse_ms,
-                                           bool eager) {
+                                           bool eager,
+                                           std::shared_ptr<rt::cuda::CudaTarget> cuda) {
   auto impl = std::make_shared<Program::Impl>();
   impl->filename = std::move(filename);
   impl->source = std::move(source);
   impl->expression_form = expression_form;
   impl->decls = std::move(decls);
   impl->exec = std::move(exec);
+  impl->cuda = std::move(cuda);
+  if (impl->cuda) eager = false; // GPU kernels are compiled on first run, for the device's layouts
   for (auto v : g.inputs()) impl->inputs.push_back(info_of(g.node(v).name, g.type(v)));
   for (auto v : g.params()) impl->params.push_back(info_of(g.node(v).name, g.type(v)));
   for (const auto &o : g.outputs) impl->outputs.push_back(info_of(o.name, g.type(o.value)));
@@ -160,6 +173,7 @@ const Program::Impl &Program::impl() const {
 std::vector<Array> Program::run_ordered(const Inputs &inputs, const Params &params) const {
   const Impl &p = impl();
   auto exec = p.exec->get();
+  if (p.cuda) return p.cuda->execute(p.cp, inputs, params, nullptr);
   std::vector<Array> out(p.outputs.size());
   if (rt::run_fast(p.cp, p.fast, *exec, inputs, params, nullptr, out.data())) return out;
   return rt::execute(p.cp, *exec, inputs, params, nullptr);
@@ -177,7 +191,7 @@ void Program::run_into(const Inputs &inputs, const Outputs &outputs, const Param
   // The fast path: every output named and no other name (equal counts and all found), so no
   // vector of Array copies and no unknown-name scan.
   constexpr std::size_t kFew = 8;
-  if (p.outputs.size() <= kFew && outputs.size() == p.outputs.size()) {
+  if (!p.cuda && p.outputs.size() <= kFew && outputs.size() == p.outputs.size()) {
     const Array *t[kFew];
     bool all = true;
     for (std::size_t i = 0; i < p.outputs.size() && all; ++i) {
@@ -204,6 +218,10 @@ void Program::run_into(const Inputs &inputs, const Outputs &outputs, const Param
     if (!known)
       throw Error(ErrorKind::Runtime, fmt::format("run_into: the program has no output '{}'", name));
   }
+  if (p.cuda) {
+    p.cuda->execute(p.cp, inputs, params, &targets);
+    return;
+  }
   auto exec = p.exec->get();
   rt::execute(p.cp, *exec, inputs, params, &targets);
 }
@@ -222,6 +240,7 @@ std::string Program::emit(Stage stage) const {
   case Stage::MlirLowered:
   case Stage::Llvm:
   case Stage::Asm: break;
+  case Stage::Ptx: return rt::cuda::emit_ptx(p.cp, p.cuda ? p.cuda->target_sm() : 80);
   }
   // Code stages: every kernel, for the layout it gets when all its array operands are
   // contiguous (rank-0 operands are broadcast scalars).
@@ -229,11 +248,14 @@ std::string Program::emit(Stage stage) const {
                        : stage == Stage::MlirLowered ? cg::Stage::MlirLowered
                        : stage == Stage::Llvm        ? cg::Stage::Llvm
                                                      : cg::Stage::Asm;
+  // Kernels are numbered by step, as in explain_cache(). A reduce step shows the kernel that
+  // does its work: the JIT's block accumulation when there is one, else its map kernel, whose
+  // values the runtime then accumulates.
   std::string out;
-  int k = 0;
-  for (const auto &st : p.cp.plan.steps) {
-    if (st.kind != passes::Step::Kind::Kernel) continue;
-    const auto &ks = st.kernel;
+  const auto &steps = p.cp.plan.steps;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const bool reduce = steps[s].kind == passes::Step::Kind::Reduce;
+    const auto &ks = reduce ? steps[s].reduce.map : steps[s].kernel;
     cg::KernelSpec spec;
     spec.rank = static_cast<int>(ks.iter_dims.size());
     spec.precision = p.cp.precision;
@@ -242,9 +264,19 @@ std::string Program::emit(Stage stage) const {
                                     spec.rank > 0
                                 ? cg::Layout::Scalar
                                 : cg::Layout::Contiguous);
-    spec.outputs.assign(ks.outputs.size(), cg::Layout::Contiguous);
-    out += fmt::format("// kernel k{}\n", k++);
-    out += rt::KernelCache::global().jit().emit(ks.kernel, spec, cs);
+    spec.outputs.assign(reduce ? 1 : ks.outputs.size(), cg::Layout::Contiguous);
+    const ir::Graph *g = &ks.kernel;
+    const char *what = "";
+    if (reduce) {
+      what = " (reduce: map kernel; the runtime accumulates its values)";
+      for (std::size_t j = steps.size(); j < p.cp.code.size(); ++j)
+        if (p.cp.code[j] && static_cast<std::size_t>(p.cp.code[j]->index()) == s) {
+          g = &p.cp.code[j]->kernel();
+          what = " (reduce: block accumulation)";
+        }
+    }
+    out += fmt::format("// kernel k{}{}\n", s, what);
+    out += rt::KernelCache::global().jit().emit(*g, spec, cs);
     if (!out.empty() && out.back() != '\n') out += '\n';
   }
   return out;
@@ -369,6 +401,7 @@ CacheStats cache_stats() {
   s.disk_rejects = c.disk_rejects;
   s.write_failures = c.write_failures;
   s.evictions = c.evictions;
+  s.memory_evictions = c.memory_evictions;
   return s;
 }
 
@@ -377,7 +410,16 @@ Context::Context(Options options) : impl_(std::make_shared<Impl>()) {
   impl_->cache = std::make_shared<const rt::CacheConfig>(
       rt::resolve_cache_config(options.cache.disk, options.cache.dir, options.cache.max_bytes));
   impl_->exec->exec = std::make_shared<rt::Executor>(options.threads);
+  // The GPU is acquired now, so a machine without one fails here, with the reason, and not at
+  // the first run.
+  if (options.target.kind() == Target::Kind::Cuda)
+    impl_->cuda = std::make_shared<rt::cuda::CudaTarget>(options.target.device());
 }
+Context::Context(Target target, Options options) : Context([&] {
+  options.target = target;
+  return options;
+}()) {}
+
 Context::~Context() = default;
 Context::Context(Context &&) noexcept = default;
 Context &Context::operator=(Context &&) noexcept = default;
@@ -395,6 +437,31 @@ void Context::set_threads(int threads) {
 
 int Context::threads() const { return impl_->exec->get()->threads(); }
 
+std::string Context::target_description() const {
+  return impl_->cuda ? impl_->cuda->description() : "cpu";
+}
+
+// ---- Target ----
+
+Target Target::parse(std::string_view text) {
+  if (text == "cpu") return cpu();
+  if (text == "cuda") return cuda(0);
+  if (text.substr(0, 5) == "cuda:" && text.size() > 5 && text.size() < 9) {
+    int d = 0;
+    for (char c : text.substr(5)) {
+      if (c < '0' || c > '9') d = -1;
+      if (d >= 0) d = d * 10 + (c - '0');
+    }
+    if (d >= 0) return cuda(d);
+  }
+  throw Error(ErrorKind::Runtime,
+              fmt::format("unknown target '{}': expected cpu, cuda or cuda:N", text));
+}
+
+std::string Target::name() const {
+  return kind_ == Kind::Cpu ? "cpu" : fmt::format("cuda:{}", device_);
+}
+
 Program Context::compile(std::string_view script, std::string_view filename) {
   const std::uint64_t h = rt::hash_text(script, rt::hash_text(filename));
   {
@@ -408,8 +475,13 @@ Program Context::compile(std::string_view script, std::string_view filename) {
   ir::Graph g = fe::compile_script(src);
   const double parse_ms = ms_since(t0);
   auto impl = build(std::move(g), std::string(filename), std::string(script), false, {},
-                    impl_->options, impl_->cache, impl_->exec, parse_ms, impl_->options.eager);
+                    impl_->options, impl_->cache, impl_->exec, parse_ms, impl_->options.eager,
+                    impl_->cuda);
   std::lock_guard lock(impl_->eval_mu);
+  if (++impl_->compile_entries > Impl::kMaxCachedPrograms) {
+    impl_->compile_cache.clear();
+    impl_->compile_entries = 1;
+  }
   impl_->compile_cache[h].push_back({std::string(filename), std::string(script), impl});
   return Program(impl);
 }
@@ -484,12 +556,16 @@ Array Context::eval(std::string_view expr, const Inputs &inputs) {
     ir::Graph g = fe::compile_expression(src, decls);
     const double parse_ms = ms_since(t0);
     impl = build(std::move(g), "<expr>", std::string(expr), true, decls, impl_->options,
-                 impl_->cache, impl_->exec, parse_ms, false);
+                 impl_->cache, impl_->exec, parse_ms, false, impl_->cuda);
     entry.impl = impl;
     std::lock_guard lock(impl_->eval_mu);
+    if (++impl_->eval_entries > Impl::kMaxCachedPrograms) {
+      impl_->eval_cache.clear();
+      impl_->eval_entries = 1;
+    }
     impl_->eval_cache[h].push_back(std::move(entry));
   }
-  if (impl->outputs.size() == 1) {
+  if (impl->outputs.size() == 1 && !impl->cuda) {
     Array out;
     auto exec = impl->exec->get();
     if (rt::run_fast(impl->cp, impl->fast, *exec, inputs, {}, nullptr, &out)) return out;

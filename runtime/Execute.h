@@ -25,8 +25,9 @@ struct CompiledPlan {
   passes::Plan plan;
   std::vector<std::string> kernel_text; ///< per step (a reduce step's: its map kernel)
   cg::Precision precision = cg::Precision::Accurate;
-  /// Per step (a reduce step's: its map kernel): the kernel with literals hoisted, its cache key
-  /// text and its resolved functions (runtime/KernelCache.h).
+  /// Per step (a reduce step's: its map kernel), then one per reduce step whose accumulation the
+  /// JIT generates (its KernelCode::index() names the step): the kernel with literals hoisted,
+  /// its cache key text and its resolved functions (runtime/KernelCache.h).
   std::vector<std::shared_ptr<const KernelCode>> code;
   std::shared_ptr<const CacheConfig> cache; ///< the disk cache the kernels are looked up in
   std::shared_ptr<CompileLog> log;          ///< how each kernel was obtained (never null)

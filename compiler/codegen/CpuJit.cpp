@@ -99,6 +99,7 @@ struct CpuJit::Impl {
   // than -O2 with run times within noise (docs/cache.md). XPR_LLVM_PIPELINE=O2|lean|none.
   std::atomic<LlvmPipeline> pipeline{LlvmPipeline::Lean};
   std::atomic<std::uint64_t> next_dylib{0};
+  std::atomic<std::size_t> live_objects{0};
 
   explicit Impl(llvm::orc::JITTargetMachineBuilder b) : jtmb(std::move(b)) {}
 
@@ -193,6 +194,11 @@ struct CpuJit::Impl {
     pm.run(mod);
     return std::string(buf.data(), buf.size());
   }
+
+  /// compile_objects and compile_objects_multi (CpuJit.h), with `mu` held.
+  std::string link_objects(
+      const std::vector<std::pair<std::string, std::vector<ObjectKernel>>> &per_cpu,
+      const std::string &extra_ir, std::string *asm_out);
 
   std::string asm_text(llvm::Module &mod) {
     llvm::SmallString<0> buf;
@@ -334,80 +340,135 @@ std::string CpuJit::compile_to_object(const ir::Graph &kernel, const KernelSpec 
   return obj;
 }
 
-std::string CpuJit::compile_objects(const std::vector<ObjectKernel> &kernels,
-                                    const std::string &extra_ir, const std::string &cpu,
-                                    std::string *asm_out) {
-  Impl &I = *impl_;
-  std::lock_guard lock(I.mu);
-  // Another CPU: swap in its target machine and vector width for this call (the mutex is held,
-  // so no JIT compile sees them), and restore them whatever happens.
-  std::unique_ptr<llvm::TargetMachine> other;
-  int other_bits = I.vector_bits;
-  if (cpu != "host") {
-    llvm::orc::JITTargetMachineBuilder b = I.jtmb;
-    b.setCPU(cpu);
-    b.getFeatures() = llvm::SubtargetFeatures();
-    auto tm = b.createTargetMachine();
-    if (!tm) internal("creating the target machine for " + cpu + ": " + to_string(tm.takeError()));
-    other = std::move(*tm);
-    const llvm::MCSubtargetInfo *sti = other->getMCSubtargetInfo();
-    if (!sti->isCPUStringValid(cpu))
-      throw Error(ErrorKind::Runtime, fmt::format("unknown target CPU '{}'", cpu));
-    other_bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx2") ? 256 : 128;
-  }
-  struct Swap {
+namespace {
+/// A target machine for an LLVM CPU name with its default features, and its vector width.
+struct CpuMachine {
+  std::unique_ptr<llvm::TargetMachine> tm; ///< null: the JIT's own ("host")
+  int bits = 128;
+};
+CpuMachine machine_for(const llvm::orc::JITTargetMachineBuilder &jtmb, const std::string &cpu) {
+  CpuMachine m;
+  if (cpu == "host") return m;
+  llvm::orc::JITTargetMachineBuilder b = jtmb;
+  b.setCPU(cpu);
+  b.getFeatures() = llvm::SubtargetFeatures();
+  auto tm = b.createTargetMachine();
+  if (!tm) internal("creating the target machine for " + cpu + ": " + to_string(tm.takeError()));
+  const llvm::MCSubtargetInfo *sti = (*tm)->getMCSubtargetInfo();
+  if (!sti->isCPUStringValid(cpu))
+    throw Error(ErrorKind::Runtime, fmt::format("unknown target CPU '{}'", cpu));
+  m.bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx2") ? 256 : 128;
+  m.tm = std::move(*tm);
+  return m;
+}
+} // namespace
+
+std::string CpuJit::Impl::link_objects(
+    const std::vector<std::pair<std::string, std::vector<ObjectKernel>>> &per_cpu,
+    const std::string &extra_ir, std::string *asm_out) {
+  // With `mu` held. Each CPU's machine and vector width are swapped in while its kernels are
+  // built (no JIT compile can see them: the mutex is held); the driver IR and the object use the
+  // first CPU's. The JIT's own machine is restored whatever happens.
+  if (per_cpu.empty()) internal("compile_objects: no CPU");
+  std::vector<CpuMachine> machines;
+  for (const auto &[cpu, kernels] : per_cpu) machines.push_back(machine_for(jtmb, cpu));
+  struct Restore {
     Impl &I;
-    std::unique_ptr<llvm::TargetMachine> &other;
+    std::unique_ptr<llvm::TargetMachine> tm;
     int bits;
-    Swap(Impl &i, std::unique_ptr<llvm::TargetMachine> &o, int b) : I(i), other(o), bits(b) {
-      if (other) std::swap(I.tm, other), std::swap(I.vector_bits, bits);
+    ~Restore() {
+      if (tm) I.tm = std::move(tm); // else the JIT's own is the one in use: it stays
+      I.vector_bits = bits;
     }
-    ~Swap() {
-      if (other) std::swap(I.tm, other), std::swap(I.vector_bits, bits);
-    }
-  } swap(I, other, other_bits);
+  } restore{*this, std::move(tm), vector_bits};
+  // Where CPU c's machine is kept while another one is in use: "host" is the JIT's own.
+  auto slot = [&](std::size_t c) -> std::unique_ptr<llvm::TargetMachine> & {
+    return per_cpu[c].first == "host" ? restore.tm : machines[c].tm;
+  };
+  auto use = [&](std::size_t c) {
+    tm = std::move(slot(c));
+    vector_bits = per_cpu[c].first == "host" ? restore.bits : machines[c].bits;
+  };
+  auto give_back = [&](std::size_t c) { slot(c) = std::move(tm); };
 
   llvm::LLVMContext lctx;
   auto main = std::make_unique<llvm::Module>("xpr_aot", lctx);
-  main->setDataLayout(I.tm->createDataLayout());
-  main->setTargetTriple(I.tm->getTargetTriple().str());
   llvm::Linker linker(*main);
-  // Each kernel goes through the very stages of compile_to_object, optimized on its own, and is
-  // only then linked in: the module-level pipeline never sees two kernels at once.
-  for (const ObjectKernel &k : kernels) {
-    if (!k.kernel) internal("compile_objects: null kernel");
-    auto module = I.build(*k.kernel, k.spec, k.symbol);
-    I.lower(*module);
-    auto mod = I.translate(*module, lctx);
-    I.optimize(*mod);
-    if (llvm::Function *f = mod->getFunction(k.symbol))
-      f->setVisibility(llvm::GlobalValue::HiddenVisibility);
-    else
-      internal("compile_objects: kernel symbol " + k.symbol + " missing");
-    if (linker.linkInModule(std::move(mod))) internal("linking kernel " + k.symbol);
+  for (std::size_t c = 0; c < per_cpu.size(); ++c) {
+    use(c);
+    if (c == 0) {
+      main->setDataLayout(tm->createDataLayout());
+      main->setTargetTriple(tm->getTargetTriple().str());
+    }
+    // Each kernel goes through the very stages of compile_to_object, optimized on its own, and
+    // is only then linked in: the module-level pipeline never sees two kernels at once.
+    for (const ObjectKernel &k : per_cpu[c].second) {
+      if (!k.kernel) internal("compile_objects: null kernel");
+      auto module = build(*k.kernel, k.spec, k.symbol);
+      lower(*module);
+      auto mod = translate(*module, lctx); // target-cpu/-features: this CPU's
+      optimize(*mod);
+      if (llvm::Function *f = mod->getFunction(k.symbol))
+        f->setVisibility(llvm::GlobalValue::HiddenVisibility);
+      else
+        internal("compile_objects: kernel symbol " + k.symbol + " missing");
+      if (linker.linkInModule(std::move(mod))) internal("linking kernel " + k.symbol);
+    }
+    give_back(c);
   }
+  use(0);
   if (!extra_ir.empty()) {
     llvm::SMDiagnostic diag;
     auto mod = llvm::parseAssemblyString(extra_ir, diag, lctx);
     if (!mod) {
-      std::string s;
-      llvm::raw_string_ostream os(s);
+      std::string text;
+      llvm::raw_string_ostream os(text);
       diag.print("aot-driver", os);
-      internal("parsing the driver IR: " + s);
+      internal("parsing the driver IR: " + text);
     }
-    mod->setDataLayout(I.tm->createDataLayout());
-    mod->setTargetTriple(I.tm->getTargetTriple().str());
+    mod->setDataLayout(tm->createDataLayout());
+    mod->setTargetTriple(tm->getTargetTriple().str());
     for (llvm::Function &f : *mod)
       if (!f.isDeclaration()) f.addFnAttr(llvm::Attribute::NoUnwind);
-    I.optimize(*mod);
+    optimize(*mod);
     if (linker.linkInModule(std::move(mod))) internal("linking the driver IR");
   }
-  if (asm_out) *asm_out = I.asm_text(*main);
-  return I.object_code(*main);
+  if (asm_out) *asm_out = asm_text(*main);
+  std::string obj = object_code(*main);
+  give_back(0);
+  return obj;
 }
 
-KernelFn CpuJit::load_object(std::string_view object, const std::string &symbol,
-                             CompileTimings *t) {
+std::string CpuJit::compile_objects(const std::vector<ObjectKernel> &kernels,
+                                    const std::string &extra_ir, const std::string &cpu,
+                                    std::string *asm_out) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->link_objects({{cpu, kernels}}, extra_ir, asm_out);
+}
+
+namespace {
+/// A load_object kernel: its JITDylib is removed from the session (code and memory freed) with
+/// the last reference. Without this a long-lived process that keeps compiling new expressions
+/// (a REPL session, a 100,000-case differential run) grows until allocation fails.
+struct DylibCode final : JitCode {
+  llvm::orc::LLJIT *jit = nullptr;
+  llvm::orc::JITDylib *jd = nullptr;
+  std::atomic<std::size_t> *live = nullptr;
+  ~DylibCode() override {
+    if (!jd) return;
+    // Nothing useful can be done with a failure here; the memory is merely not reclaimed.
+    llvm::consumeError(jit->getExecutionSession().removeJITDylib(*jd));
+    live->fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+} // namespace
+
+std::size_t CpuJit::loaded_objects() const {
+  return impl_->live_objects.load(std::memory_order_relaxed);
+}
+
+std::shared_ptr<const JitCode> CpuJit::load_object(std::string_view object,
+                                                   const std::string &symbol, CompileTimings *t) {
   Impl &I = *impl_;
   auto t0 = std::chrono::steady_clock::now();
   // ORC's ExecutionSession is thread-safe: loading does not wait for a compile in progress.
@@ -419,11 +480,17 @@ KernelFn CpuJit::load_object(std::string_view object, const std::string &symbol,
   jd.addToLinkOrder(I.jit->getMainJITDylib());
   auto buf = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()),
                                                   name);
+  auto code = std::make_shared<DylibCode>();
+  code->jit = I.jit.get();
+  code->jd = &jd;
+  code->live = &I.live_objects;
+  I.live_objects.fetch_add(1, std::memory_order_relaxed);
+  // From here `code` owns the JITDylib: an object that fails to link is removed again.
   if (auto err = I.jit->addObjectFile(jd, std::move(buf)))
     internal("adding an object: " + to_string(std::move(err)));
-  auto addr = take(I.jit->lookup(jd, symbol), "linking a cached kernel");
+  code->fn = take(I.jit->lookup(jd, symbol), "linking a cached kernel").toPtr<KernelFn>();
   if (t) t->load_ms = ms_since(t0);
-  return addr.toPtr<KernelFn>();
+  return code;
 }
 
 std::string CpuJit::emit(const ir::Graph &kernel, const KernelSpec &spec, Stage stage) {
@@ -449,6 +516,15 @@ std::string CpuJit::emit(const ir::Graph &kernel, const KernelSpec &spec, Stage 
     return s;
   }
   return I.asm_text(*mod);
+}
+
+std::string CpuJit::compile_objects_multi(
+    const std::vector<std::pair<std::string, std::vector<ObjectKernel>>> &per_cpu,
+    const std::string &extra_ir, std::string *asm_out) {
+  for (const auto &pc : per_cpu)
+    if (pc.first == "host") internal("compile_objects_multi: 'host' is not a CPU name");
+  std::lock_guard lock(impl_->mu);
+  return impl_->link_objects(per_cpu, extra_ir, asm_out);
 }
 
 } // namespace xpr::cg

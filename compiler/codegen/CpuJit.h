@@ -4,6 +4,7 @@
 
 #include "compiler/codegen/Kernel.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,9 +47,17 @@ struct ObjectKernel {
   std::string symbol;
 };
 
+/// Machine code linked into a CpuJit: `fn` is callable while this object lives, and the code
+/// is unlinked and its memory freed when the last reference goes (the JIT must outlive it).
+struct JitCode {
+  KernelFn fn = nullptr;
+  virtual ~JitCode() = default;
+};
+
 /// One MLIR context and one LLJIT, reused for every kernel. Thread-safe: compilation is
-/// serialized by a mutex; the returned functions may be called concurrently from any thread and
-/// stay valid for the lifetime of the CpuJit.
+/// serialized by a mutex; the returned functions may be called concurrently from any thread.
+/// compile()'s functions stay valid for the lifetime of the CpuJit; load_object's as long as
+/// their JitCode.
 class CpuJit {
 public:
   CpuJit();
@@ -76,10 +85,13 @@ public:
                               const std::string &extra_ir, const std::string &cpu = "host",
                               std::string *asm_out = nullptr);
   /// Links an object made by compile_to_object into the JIT, in a JITDylib of its own (so equal
-  /// symbol names never clash), and returns the address of `symbol`. Throws Error(Internal) if
-  /// the object does not link or lacks the symbol; callers verify an object's integrity before.
-  KernelFn load_object(std::string_view object, const std::string &symbol,
-                       CompileTimings *t = nullptr);
+  /// symbol names never clash and the code can be freed on its own), and returns the address of
+  /// `symbol` with the ownership of that code. Throws Error(Internal) if the object does not link
+  /// or lacks the symbol; callers verify an object's integrity before.
+  std::shared_ptr<const JitCode> load_object(std::string_view object, const std::string &symbol,
+                                             CompileTimings *t = nullptr);
+  /// How many load_object codes are linked now (tests of the kernel cache's bound read it).
+  std::size_t loaded_objects() const;
   /// The IR pipeline used from now on by compile, compile_to_object and emit (part of every
   /// cache key, see pipeline_name).
   void set_llvm_pipeline(LlvmPipeline p);
@@ -94,6 +106,17 @@ public:
 private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+
+public:
+  /// compile_objects for several CPUs in one object (tools/xprc multi-versioned objects): the
+  /// kernels of `per_cpu[i].second` are lowered exactly as compile_objects lowers them for the
+  /// CPU `per_cpu[i].first` (an LLVM CPU name, not "host"), each function keeping its CPU and
+  /// features as attributes, so its machine code is that of a single-CPU object. `extra_ir` (the
+  /// driver) and the object's own code generation use the first CPU, which must be the lowest.
+  /// Throws like compile_objects.
+  std::string compile_objects_multi(
+      const std::vector<std::pair<std::string, std::vector<ObjectKernel>>> &per_cpu,
+      const std::string &extra_ir, std::string *asm_out = nullptr);
 };
 
 } // namespace xpr::cg

@@ -21,6 +21,7 @@
 #include <mlir/Dialect/Vector/IR/VectorOps.h>
 #include <mlir/IR/Builders.h>
 #include <mlir/IR/BuiltinTypes.h>
+#include <mlir/IR/SymbolTable.h>
 #include <mlir/IR/Verifier.h>
 
 #include <fmt/format.h>
@@ -141,6 +142,11 @@ public:
   OpBuilder &builder() { return b_; }
   void begin_map(ModuleOp m, Value ptrs, Value params);
   Value eval_output(Value pos, Value mask, int j);
+  // For ElementEmitter (the GPU backend): math from libdevice, one element stored at a time.
+  void set_mathlib(MathLib m) { mathlib_ = m; }
+  void set_aligned_vectors() { aligned_vectors_ = true; }
+  void begin_element(Block *decls, Value ptrs, Value params);
+  void emit_element(Value pos, const std::vector<Value> &offsets);
 
 private:
   MLIRContext &ctx_;
@@ -153,6 +159,9 @@ private:
   ModuleOp module_;
   std::vector<Layout> layouts_; // per operand: inputs, then outputs
   std::map<std::string, func::FuncOp> decls_;
+  MathLib mathlib_ = MathLib::Sleef;
+  Block *decl_block_ = nullptr; // where libdevice declarations go (a gpu.module's body)
+  bool aligned_vectors_ = false; // GPU: Contiguous vectors are aligned to their full width
 
   std::vector<ir::ValueId> inputs_, params_;
   std::vector<int> input_index_, param_index_; // node id → operand / param slot, or -1
@@ -235,6 +244,7 @@ private:
   Value round_to_odd_f32(Value d);
   Value int64_to_f64_sticky(Value v, bool is_signed);
   Value call_sleef(const char *base, const char *ulp, ValueRange args);
+  Value call_libdevice(const char *base, ValueRange args);
   Value emit_node(const ir::Node &n, ir::ValueId id, const std::vector<Value> &vals);
   Value emit_unary(ir::Op op, DType d, Value x);
   Value emit_binary(ir::Op op, DType d, Value a, Value b);
@@ -299,6 +309,7 @@ Value Emitter::compute_to_mem(Value v, DType d) {
 Value Emitter::load_operand(int k, DType d, const Chunk &ch) {
   Type mt = mem_ty(d);
   unsigned align = static_cast<unsigned>(dtype_size(d));
+  if (aligned_vectors_ && layouts_[k] == Layout::Contiguous) align *= static_cast<unsigned>(vl_);
   Value base = base_ptrs_[k];
   Value v;
   switch (layouts_[k]) {
@@ -329,6 +340,7 @@ Value Emitter::load_operand(int k, DType d, const Chunk &ch) {
 void Emitter::store_operand(int k, DType d, Value v, const Chunk &ch) {
   Type mt = mem_ty(d);
   unsigned align = static_cast<unsigned>(dtype_size(d));
+  if (aligned_vectors_ && layouts_[k] == Layout::Contiguous) align *= static_cast<unsigned>(vl_);
   Value m = compute_to_mem(v, d);
   Value base = base_ptrs_[k];
   Layout layout = layouts_[k];
@@ -488,6 +500,7 @@ Value Emitter::convert(Value v, DType from, DType to) {
 // SLEEF calls: split or pad the kernel's vector to a width SLEEF provides for this ISA.
 
 Value Emitter::call_sleef(const char *base, const char *ulp, ValueRange args) {
+  if (mathlib_ == MathLib::Libdevice) return call_libdevice(base, args);
   Type et = elem_of(args[0]);
   bool f32 = et.isF32();
   int ebits = f32 ? 32 : 64;
@@ -536,6 +549,34 @@ Value Emitter::call_sleef(const char *base, const char *ulp, ValueRange args) {
     parts = next;
   }
   return parts[0];
+}
+
+/// libdevice (GPU): `__nv_<base>f` / `__nv_<base>` take and return scalars; each lane is one
+/// call (the GPU backend runs 1-lane vectors, so that is one call per element).
+Value Emitter::call_libdevice(const char *base, ValueRange args) {
+  Type et = elem_of(args[0]);
+  std::string name = fmt::format("__nv_{}{}", base, et.isF32() ? "f" : "");
+  auto it = decls_.find(name);
+  if (it == decls_.end() && decl_block_) // declared by another emitter of the same module
+    if (auto f = SymbolTable::lookupSymbolIn(decl_block_->getParentOp(), name))
+      it = decls_.emplace(name, cast<func::FuncOp>(f)).first;
+  if (it == decls_.end()) {
+    if (!decl_block_) internal("libdevice call outside an element emitter");
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToStart(decl_block_); // the start: a gpu.module's body ends in a terminator
+    SmallVector<Type> ins(args.size(), et);
+    auto fn = b_.create<func::FuncOp>(loc_, name, b_.getFunctionType(ins, {et}));
+    fn.setPrivate();
+    it = decls_.emplace(name, fn).first;
+  }
+  Value r = b_.create<arith::ConstantOp>(loc_, DenseElementsAttr::get(vec(et), FloatAttr::get(et, 0.0)));
+  for (int i = 0; i < vl_; ++i) {
+    SmallVector<Value> lane;
+    for (Value a : args) lane.push_back(b_.create<vector::ExtractOp>(loc_, a, i));
+    Value v = b_.create<func::CallOp>(loc_, it->second, lane).getResult(0);
+    r = b_.create<vector::InsertOp>(loc_, v, r, i);
+  }
+  return r;
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -592,6 +633,7 @@ Value Emitter::int_divmod(ir::Op op, DType d, Value a, Value b) {
 /// with any lane outside that range takes the (cold, scalarized) frem path instead.
 Value Emitter::exact_fmod(Value a, Value b) {
   using P = arith::CmpFPredicate;
+  if (mathlib_ == MathLib::Libdevice) return call_libdevice("fmod", {a, b}); // exact everywhere
   bool f32 = elem_of(a).isF32();
   Value ab = b_.create<math::AbsFOp>(loc_, b);
   Value aa = b_.create<math::AbsFOp>(loc_, a);
@@ -1303,6 +1345,30 @@ Value Emitter::eval_output(Value pos, Value mask, int j) {
   return eval_nodes(ch)[static_cast<std::size_t>(g_.outputs[static_cast<std::size_t>(j)].value)];
 }
 
+void Emitter::begin_element(Block *decls, Value ptrs, Value params) {
+  validate();
+  decl_block_ = decls;
+  for (Layout l : spec_.outputs)
+    if (l == Layout::Scalar) internal("an output cannot have the Scalar layout");
+  layouts_ = spec_.inputs;
+  layouts_.insert(layouts_.end(), spec_.outputs.begin(), spec_.outputs.end());
+  for (Layout &l : layouts_)
+    if (spec_.rank == 0 && l == Layout::Strided) l = Layout::Contiguous;
+  load_prologue(ptrs, params, static_cast<int>(inputs_.size() + g_.outputs.size()));
+}
+
+void Emitter::emit_element(Value pos, const std::vector<Value> &offsets) {
+  Chunk ch;
+  ch.pos = pos;
+  ch.offs.assign(layouts_.size(), Value());
+  for (std::size_t k = 0; k < layouts_.size(); ++k) {
+    if (layouts_[k] != Layout::Strided) continue;
+    if (k >= offsets.size() || !offsets[k]) internal("a strided operand has no element offset");
+    ch.offs[k] = bcast(offsets[k]);
+  }
+  emit_body(ch);
+}
+
 OwningOpRef<ModuleOp> Emitter::build(const std::string &fn_name) {
   // Validate the kernel against the spec before emitting anything.
   validate();
@@ -1366,6 +1432,31 @@ void MapEmitter::begin(ModuleOp module, Value ptrs, Value params) {
 }
 Value MapEmitter::eval(Value pos, Value mask, int output) {
   return impl_->e.eval_output(pos, mask, output);
+}
+
+struct ElementEmitter::Impl {
+  Emitter e;
+};
+
+ElementEmitter::ElementEmitter(MLIRContext &ctx, const ir::Graph &kernel, const KernelSpec &spec,
+                               MathLib lib, int lanes)
+    : impl_(new Impl{Emitter(ctx, kernel, spec, lanes, /*host_bits=*/128)}) {
+  impl_->e.set_mathlib(lib);
+  if (lanes > 1) {
+    for (Layout l : spec.inputs)
+      if (l == Layout::Strided && spec.rank > 0) internal("a vector element emitter is contiguous only");
+    for (Layout l : spec.outputs)
+      if (l == Layout::Strided && spec.rank > 0) internal("a vector element emitter is contiguous only");
+    impl_->e.set_aligned_vectors();
+  }
+}
+ElementEmitter::~ElementEmitter() = default;
+OpBuilder &ElementEmitter::builder() { return impl_->e.builder(); }
+void ElementEmitter::begin(Block *decls, Value ptrs, Value params) {
+  impl_->e.begin_element(decls, ptrs, params);
+}
+void ElementEmitter::emit(Value pos, const std::vector<Value> &offsets) {
+  impl_->e.emit_element(pos, offsets);
 }
 
 OwningOpRef<ModuleOp> build_kernel_module(MLIRContext &ctx, const ir::Graph &kernel,

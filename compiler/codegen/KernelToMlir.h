@@ -48,6 +48,41 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+/// Where a kernel's transcendental functions come from.
+enum class MathLib : std::uint8_t {
+  Sleef,     ///< SLEEF vector functions, resolved in the CPU JIT (SleefFns.def)
+  Libdevice, ///< CUDA's libdevice `__nv_*` scalar functions, linked into the GPU module
+};
+
+/// The body of a GPU kernel (GpuJit.cpp): every output of the kernel at `lanes` consecutive
+/// iterations, computed and stored with exactly the element semantics of build_kernel_module (it
+/// is the same emitter, on `lanes`-wide vectors), transcendental functions from `lib`. With
+/// lanes > 1 every operand must be Contiguous or Scalar, and Contiguous loads and stores are
+/// aligned to the whole vector (the caller guarantees it). `kernel` and `spec` must outlive the
+/// emitter.
+class ElementEmitter {
+public:
+  ElementEmitter(mlir::MLIRContext &ctx, const ir::Graph &kernel, const KernelSpec &spec,
+                 MathLib lib, int lanes = 1);
+  ~ElementEmitter();
+  ElementEmitter(const ElementEmitter &) = delete;
+  ElementEmitter &operator=(const ElementEmitter &) = delete;
+  /// The builder all emission goes through; position it before begin() and emit().
+  mlir::OpBuilder &builder();
+  /// Validates the kernel and, at the insertion point, loads every operand pointer (ptrs[k]:
+  /// the inputs, then the outputs) and the param slots (KernelFn's layout). Function
+  /// declarations (libdevice) go at the start of `decls`, the symbol table the calls resolve in.
+  void begin(mlir::Block *decls, mlir::Value ptrs, mlir::Value params);
+  /// Computes and stores every output at iterations pos .. pos + lanes - 1 (`pos` an integer:
+  /// Contiguous operands use elements pos ...). `offsets[k]` is the element offset of operand k (inputs, then outputs) where
+  /// its layout is Strided, and may be null elsewhere.
+  void emit(mlir::Value pos, const std::vector<mlir::Value> &offsets);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 /// Lanes per vector for this kernel: vector_bits / the widest compute type (f16/bf16 compute in
 /// f32, bool counts as 8 bits).
 int kernel_lanes(const ir::Graph &kernel, int vector_bits);

@@ -35,8 +35,35 @@ namespace xpr {
 /// approximations with looser, documented bounds; + - * / sqrt and casts stay exact either way.
 enum class Precision : std::uint8_t { Accurate, Fast };
 
-/// The on-disk kernel cache (docs/cache.md). Compiled kernels are also cached in memory for the
-/// life of the process, whatever these say.
+/// Where a Context compiles for and runs its code: the host CPU (the default) or an NVIDIA GPU
+/// through the CUDA driver (docs/gpu.md).
+class Target {
+public:
+  /// The kind of device.
+  enum class Kind : std::uint8_t {
+    Cpu, ///< the host CPU
+    Cuda ///< an NVIDIA GPU through the CUDA driver
+  };
+  /// The host CPU: vectorized, multithreaded code.
+  static Target cpu() { return Target(Kind::Cpu, 0); }
+  /// CUDA device `device` (0 = the first). A Context made with it throws Error(Runtime) with
+  /// "no CUDA driver found (...)" or "no CUDA GPU found (...)" where it cannot be used.
+  static Target cuda(int device = 0) { return Target(Kind::Cuda, device); }
+  /// "cpu", "cuda" (device 0) or "cuda:N"; anything else throws Error(Runtime).
+  static Target parse(std::string_view text);
+  Kind kind() const { return kind_; } ///< CPU or CUDA
+  int device() const { return device_; } ///< the CUDA device ordinal (0 for the CPU)
+  std::string name() const;              ///< "cpu" or "cuda:N"
+  bool operator==(const Target &) const = default; ///< same kind and device
+
+private:
+  Target(Kind k, int d) : kind_(k), device_(d) {}
+  Kind kind_ = Kind::Cpu;
+  int device_ = 0;
+};
+
+/// The on-disk kernel cache (docs/cache.md). Compiled kernels are also cached in memory (a
+/// bounded table: docs/cache.md, "Memory"), whatever these say.
 struct CacheOptions {
   /// Read and write object code on disk. The environment can switch it off too: XPR_CACHE=0.
   bool disk = true;
@@ -55,6 +82,8 @@ struct Options {
   /// compile() also compiles every kernel for contiguous operands, so the first run does not
   /// (other layouts still compile on first use). eval() always compiles on first use.
   bool eager = true;
+  /// Where code runs. Context(Target, Options) sets it too.
+  Target target = Target::cpu();
 };
 
 /// Milliseconds spent producing a Program's code, by stage (Program::timings()). Kernels are
@@ -90,6 +119,9 @@ struct CacheStats {
   std::uint64_t disk_rejects = 0;   ///< corrupt, truncated or foreign entries discarded
   std::uint64_t write_failures = 0; ///< entries that could not be written (the cache is best effort)
   std::uint64_t evictions = 0;      ///< entries deleted to keep the size bound
+  /// Kernels dropped from the process-wide table to keep its bound (4096, or
+  /// XPR_JIT_MAX_KERNELS); their machine code is freed once no Program holds them.
+  std::uint64_t memory_evictions = 0;
 };
 /// The process-wide kernel cache counters so far.
 CacheStats cache_stats();
@@ -104,6 +136,7 @@ enum class Stage : std::uint8_t {
   MlirLowered, ///< each kernel in the MLIR LLVM dialect
   Llvm,        ///< each kernel as optimized LLVM IR
   Asm,         ///< each kernel as host assembly
+  Ptx,         ///< each kernel as PTX: for the Context's GPU, or for sm_80 on a CPU context
 };
 
 /// A named input, output or param of a program, e.g. {"S", f32, {"n"}} for `input S: f32[n]`.
@@ -170,12 +203,16 @@ private:
   std::shared_ptr<const Impl> impl_;
 };
 
-/// Compiles and runs array code on the CPU. Compiled programs are cached in memory: evaluating
-/// the same expression on arrays of the same dtypes and ranks compiles once.
+/// Compiles and runs array code on the CPU, or on an NVIDIA GPU (Target::cuda()). Compiled
+/// programs are cached in memory: evaluating the same expression on arrays of the same dtypes
+/// and ranks compiles once.
 class Context {
 public:
   /// A context with its own worker threads; see Options.
   explicit Context(Options options = {});
+  /// A context for `target` (e.g. Target::cuda()). Throws Error(Runtime) if the target cannot be
+  /// used on this machine (no CUDA driver, no GPU, no such device), naming why.
+  explicit Context(Target target, Options options = {});
   /// Programs it compiled stay usable after the context is gone.
   ~Context();
   /// Moves the context; the moved-from one may only be destroyed or assigned to.
@@ -196,6 +233,8 @@ public:
   /// Changes the worker thread count for this context and the programs it compiled.
   void set_threads(int threads);
   int threads() const; ///< the number of worker threads in use (never 0)
+  /// Where this context runs code, in words: "cpu", "cuda:0 (NVIDIA H100, sm_90)".
+  std::string target_description() const;
 
   struct Impl;
 

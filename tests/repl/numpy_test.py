@@ -294,7 +294,9 @@ def case_emit_stages():
     r = xpr("--emit=ir", "-e", "a * 2", "--in", "a=a.npy")
     expect(r.returncode == 0 and 'input "a" : f32[d0, 1]' in r.stdout, r.stdout + r.stderr)
     r = xpr("--emit=ptx", script)
-    expect(r.returncode == 1 and r.stderr.startswith("error: CUDA backend not available in this build"), r.stderr)
+    # PTX needs no GPU; its math functions need the CUDA toolkit's libdevice (docs/gpu.md).
+    expect((r.returncode == 0 and ".entry k0(" in r.stdout) or
+           (r.returncode == 1 and "libdevice not found" in r.stderr), r.stdout[:400] + r.stderr)
 
 
 CASES = {name[5:]: f for name, f in globals().items() if name.startswith("case_")}

@@ -4,6 +4,7 @@
 #include "compiler/codegen/CpuJit.h"
 #include "compiler/passes/Pipeline.h"
 #include "runtime/KernelCache.h"
+#include "runtime/cuda/CudaExecute.h"
 
 #include <fmt/format.h>
 
@@ -51,16 +52,17 @@ std::optional<EmitStage> emit_stage_from_name(std::string_view name) {
 }
 
 std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision) {
-  if (stage == EmitStage::Ptx)
-    throw Error(ErrorKind::Runtime,
-                "CUDA backend not available in this build: --emit=ptx needs it (stages available: "
-                "ast, ir, opt, fused, mlir, mlir-llvm, llvm, asm)");
   if (stage == EmitStage::Ast)
     throw Error(ErrorKind::Internal, "emit_graph: the AST stage needs the source text");
   if (stage == EmitStage::Ir) return ir::print(g);
   const passes::Plan plan = passes::lower_to_plan(g);
   if (stage == EmitStage::Opt) return ir::print(plan.graph);
   if (stage == EmitStage::Fused) return passes::print(plan);
+  if (stage == EmitStage::Ptx) { // docs/gpu.md: the kernels as they run, for sm_80
+    const cg::Precision p = precision == Precision::Fast ? cg::Precision::Fast
+                                                          : cg::Precision::Accurate;
+    return rt::cuda::emit_ptx(rt::prepare(plan, p), 80);
+  }
   const cg::Stage cs = stage == EmitStage::Mlir       ? cg::Stage::Mlir
                        : stage == EmitStage::MlirLlvm ? cg::Stage::MlirLowered
                        : stage == EmitStage::Llvm     ? cg::Stage::Llvm
@@ -81,7 +83,6 @@ std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision)
 std::string emit(const SourceFile &src, bool expression_form, const std::vector<fe::Decl> &decls,
                  EmitStage stage, Precision precision) {
   if (stage == EmitStage::Ast) return fe::dump(fe::parse_module(src, expression_form), src);
-  if (stage == EmitStage::Ptx) return emit_graph(ir::Graph{}, stage, precision);
   ir::Graph g = expression_form ? fe::compile_expression(src, decls) : fe::compile_script(src);
   return emit_graph(g, stage, precision);
 }

@@ -22,7 +22,7 @@ std::optional<EmitStage> emit_stage_from_name(std::string_view name);
 
 /// The text of `stage` for a program given as source: expression form with `decls`, or a script.
 /// Ast needs only the parse; every other stage runs sema first (user errors are thrown there).
-/// Ptx throws Error(Runtime): this build has no CUDA backend.
+/// Ptx: every kernel as PTX for sm_80, the layout of contiguous operands (docs/gpu.md).
 std::string emit(const SourceFile &src, bool expression_form, const std::vector<fe::Decl> &decls,
                  EmitStage stage, Precision precision);
 

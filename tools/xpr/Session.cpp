@@ -229,7 +229,7 @@ Commands
   :time EXPR                  compile time per stage, run time and GB/s
   :threads [N]                worker threads (0 = all cores)
   :precision [accurate|fast]  math accuracy of transcendental functions
-  :target [cpu|cuda]          where code runs (this build: cpu)
+  :target [cpu|cuda|cuda:N]   where code runs (cuda: an NVIDIA GPU, through its driver)
   :load FILE.xpr              run a script: inputs and params come from variables of the same
                               name, outputs become variables
   :quit                       leave (or Ctrl-D)
@@ -894,13 +894,29 @@ void Session::command(const std::string &line) {
     }
     io_.out << "precision: " << (options_.precision == Precision::Fast ? "fast" : "accurate") << "\n";
   } else if (cmd == ":target") {
-    if (!arg.empty() && arg != "cpu") {
-      if (arg == "cuda")
-        user_error(line, {ab, ae}, ErrorKind::Runtime,
-                   "no CUDA backend yet: this build compiles for the CPU only");
-      user_error(line, {ab, ae}, ErrorKind::Runtime, fmt::format("unknown target '{}': use cpu or cuda", arg));
+    if (!arg.empty()) {
+      Target t = Target::cpu();
+      try {
+        t = Target::parse(arg);
+        if (!(t == options_.target)) {
+          // The target is fixed per Context: start a new one (this throws, naming why, where the
+          // target cannot be used, and the session keeps its current one).
+          Options o = options_;
+          o.target = t;
+          o.threads = ctx_.options().threads;
+          Context c(o);
+          ctx_ = std::move(c);
+          options_ = o;
+        }
+      } catch (const Error &e) {
+        if (e.kind() == ErrorKind::Internal) throw;
+        user_error(line, {ab, ae}, ErrorKind::Runtime, e.message());
+      }
     }
-    io_.out << "target: cpu (" << ctx_.threads() << " threads)\n";
+    if (options_.target.kind() == Target::Kind::Cpu)
+      io_.out << "target: cpu (" << ctx_.threads() << " threads)\n";
+    else
+      io_.out << "target: " << ctx_.target_description() << "\n";
   } else if (cmd == ":load") {
     if (arg.empty()) user_error(line, {b, i}, ErrorKind::Syntax, ":load needs a script file name");
     std::string path = arg;
@@ -953,9 +969,6 @@ void Session::cmd_emit(const std::string &line, Span s) {
   trim_span(line, eb, ee);
   if (eb == ee)
     user_error(line, {s.b, i}, ErrorKind::Syntax, fmt::format(":emit {} needs an expression", stage_name));
-  if (*stage == EmitStage::Ptx)
-    user_error(line, {s.b, i}, ErrorKind::Runtime,
-               "CUDA backend not available in this build: ptx cannot be emitted");
   check_expr(line, {eb, ee}, false); // user errors with concrete shapes first
   if (*stage == EmitStage::Ast) {
     SourceFile src(io_.source_name, line.substr(eb, ee - eb));

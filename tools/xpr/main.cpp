@@ -188,6 +188,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> decls, in_opts;
   bool echo = false, explain_cache = false;
   int threads = 0;
+  std::string target = "cpu";
   std::string stage_help = "pipeline stage to print:";
   for (const auto &n : xpr::tool::emit_stage_names()) stage_help += " " + n;
 
@@ -208,6 +209,7 @@ int main(int argc, char **argv) {
                "why the cache missed, and the time per stage");
   app.add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 4096));
   app.add_option("--precision", precision, "accurate | fast")->check(CLI::IsMember({"accurate", "fast"}));
+  app.add_option("--target", target, "where code runs: cpu | cuda | cuda:N (docs/gpu.md)");
 
   CLI::App *run = app.add_subcommand("run", "run a script over .npy files");
   std::string run_file;
@@ -216,6 +218,7 @@ int main(int argc, char **argv) {
   run->add_option("--in", run_in, "NAME=FILE.npy: bind a script input");
   run->add_option("--param", run_param, "NAME=VALUE: bind a script param");
   run->add_option("--out", run_out, "NAME=FILE.npy: write an output (others are printed)");
+  run->add_option("--target", target, "where code runs: cpu | cuda | cuda:N (docs/gpu.md)");
 
   try {
     app.parse(argc, argv);
@@ -228,6 +231,7 @@ int main(int argc, char **argv) {
   opts.precision = precision == "fast" ? xpr::Precision::Fast : xpr::Precision::Accurate;
 
   try {
+    opts.target = xpr::Target::parse(target);
     if (run->parsed()) {
       auto ins = parse_bindings(run_in, "--in");
       auto params = parse_bindings(run_param, "--param");

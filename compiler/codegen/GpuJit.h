@@ -1,0 +1,103 @@
+// compiler/codegen/GpuJit.h — compiles fused elementwise kernels to PTX for NVIDIA GPUs (MLIR gpu
+// + nvvm dialects → LLVM IR + libdevice → NVPTX). MLIR/LLVM-free on purpose: the runtime,
+// tools and tests include it.
+#pragma once
+
+#include "compiler/codegen/Kernel.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xpr::cg {
+
+/// The GPU kernel ABI (docs/gpu.md). Every kernel parameter is 8 bytes, in this order:
+///   ptr  op[0 .. k+m)        device pointers: the k inputs, then the m outputs
+///   i64  param[0 .. p)       one slot per Param node, laid out as KernelFn's params (the value in
+///                            its own dtype at the start of the slot)
+///   i64  shape[0 .. rank)    the iteration shape
+///   i64  strides             `rank` element strides for each operand whose layout is Strided, in
+///                            operand order (nothing for Contiguous or Scalar operands)
+///   i64  total               the number of iterations (the product of shape)
+/// Launch it with any 1-D grid and 1-D blocks: a grid-stride loop covers [0, total) in C order.
+/// With `index64` false, indices and element offsets are computed in 32 bits: the caller
+/// guarantees total < 2^30 and every |element offset| < 2^30.
+/// With `vector` > 1 (only when no operand is Strided), each step of the loop handles `vector`
+/// consecutive iterations with vector loads and stores (ld.global.v4.f32 ...), and a second
+/// grid-stride loop the total % vector left; the caller guarantees that every Contiguous
+/// operand's pointer is aligned to vector × its element size.
+struct GpuKernelSpec {
+  KernelSpec spec;
+  bool index64 = true;
+  int vector = 1;
+};
+
+/// The vector width for a kernel whose operands are all Contiguous or Scalar: 16 bytes of its
+/// widest operand (4 × f32, 2 × f64), at most 4 elements; 1 when any operand is Strided.
+int gpu_vector_width(const ir::Graph &kernel, const KernelSpec &spec);
+
+/// The number of 8-byte parameters of a kernel (see GpuKernelSpec).
+int gpu_param_count(const ir::Graph &kernel, const KernelSpec &spec);
+
+/// One kernel of a PTX module: graph, layouts and its entry name in the module.
+struct GpuKernel {
+  const ir::Graph *kernel = nullptr;
+  GpuKernelSpec spec;
+  std::string name;
+};
+
+/// The textual stages of the GPU lowering, for --emit and tests.
+enum class GpuStage {
+  Mlir,        ///< the gpu.module as built (gpu.func, scf, arith, math, vector, llvm pointers)
+  MlirLowered, ///< after conversion to the LLVM and NVVM dialects
+  Llvm,        ///< LLVM IR after linking libdevice and optimizing
+  Ptx,         ///< PTX assembly
+};
+
+/// The compute capabilities this LLVM's NVPTX backend can target, lowest first (e.g. 75, 80,
+/// 90). A device of a newer capability runs PTX for the highest (the driver's JIT compiles it).
+std::vector<int> gpu_supported_sms();
+/// The capability to compile for on a device of capability `sm` (major*10 + minor).
+int gpu_target_sm(int sm);
+
+/// The libdevice bitcode used for math functions: $XPR_LIBDEVICE, else
+/// $CUDA_HOME/nvvm/libdevice/libdevice.10.bc, else /usr/local/cuda/nvvm/libdevice/libdevice.10.bc.
+/// Empty when none of them exists.
+std::string find_libdevice();
+
+/// Wall-clock milliseconds spent in each phase of compile_ptx (added to, not reset).
+struct GpuTimings {
+  double mlir_ms = 0;     ///< building, verifying and lowering the MLIR, translation to LLVM IR
+  double llvm_opt_ms = 0; ///< linking libdevice and the LLVM -O2 pipeline
+  double ptx_ms = 0;      ///< NVPTX code generation
+};
+
+/// One MLIR context, reused for every kernel. Thread-safe: compilation is serialized.
+class GpuJit {
+public:
+  GpuJit();
+  ~GpuJit();
+  GpuJit(const GpuJit &) = delete;
+  GpuJit &operator=(const GpuJit &) = delete;
+
+  /// PTX text of one module holding every kernel of `kernels` (distinct names), for compute
+  /// capability `sm` (75, 80, 90, ...). Throws Error(Internal) if a kernel is malformed or
+  /// lowering fails, Error(Runtime) if a kernel needs a math function and libdevice is missing
+  /// or `sm` is not supported.
+  std::string compile_ptx(const std::vector<GpuKernel> &kernels, int sm, GpuTimings *t = nullptr);
+  /// The same for several capabilities at once (one PTX text per entry of `sms`): the MLIR
+  /// stages, which do not depend on the target, run once.
+  std::vector<std::string> compile_ptx(const std::vector<GpuKernel> &kernels,
+                                       const std::vector<int> &sms, GpuTimings *t = nullptr);
+  /// The text of one lowering stage of one kernel, named `name`.
+  std::string emit(const ir::Graph &kernel, const GpuKernelSpec &spec, GpuStage stage, int sm,
+                   const std::string &name = "xpr_kernel");
+  /// LLVM version, libdevice identity and the PTX version per sm: part of every cache key.
+  std::string target_description(int sm) const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace xpr::cg

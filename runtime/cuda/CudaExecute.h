@@ -1,0 +1,49 @@
+// runtime/cuda/CudaExecute.h — runs a fused plan on an NVIDIA GPU: inputs to device memory, one
+// launch per kernel (PTX from compiler/codegen/GpuJit, loaded through the driver), outputs back.
+#pragma once
+
+#include "runtime/Execute.h"
+
+#include <xpr/array.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xpr::rt::cuda {
+
+/// One Context's GPU: the device and its stream, and the kernels loaded on it. Thread-safe: runs
+/// are serialized on the one stream.
+class CudaTarget {
+public:
+  /// Throws Error(Runtime) "no CUDA driver found (...)" / "no CUDA GPU found (...)" / "CUDA device
+  /// N does not exist (...)" when the device cannot be used.
+  explicit CudaTarget(int device);
+  ~CudaTarget();
+  CudaTarget(const CudaTarget &) = delete;
+  CudaTarget &operator=(const CudaTarget &) = delete;
+
+  /// "cuda:0 (NVIDIA H100, sm_90)".
+  std::string description() const;
+  /// The PTX target its kernels are compiled for (major*10 + minor, capped to what LLVM knows).
+  int target_sm() const;
+
+  /// Runs an elementwise plan (reductions throw Error(Runtime): not supported on this target
+  /// yet). Inputs are host arrays or views; the outputs are new host arrays, or written into
+  /// `targets` (checked as on the CPU).
+  std::vector<Array> execute(const CompiledPlan &cp, const std::map<std::string, Array> &inputs,
+                             const std::map<std::string, Scalar> &params,
+                             const std::vector<Array> *targets = nullptr);
+
+  struct Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The PTX every kernel of `cp` compiles to for compute capability `sm`, each under the name
+/// k<step>, for its layout when all arrays are contiguous (--emit=ptx). Needs no GPU.
+std::string emit_ptx(const CompiledPlan &cp, int sm);
+
+} // namespace xpr::rt::cuda

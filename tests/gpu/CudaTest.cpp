@@ -1,0 +1,373 @@
+// tests/gpu/CudaTest.cpp — the cuda target through the public API: the error on machines without a
+// driver or GPU, and, where a GPU is present, differential runs against the interpreter,
+// determinism, transfers of strided and broadcast views, and run_into (docs/gpu.md).
+#include "tests/differential/Compare.h"
+#include "tests/differential/Gen.h"
+
+#include "compiler/ir/Interpreter.h"
+#include "frontend/Frontend.h"
+#include "compiler/codegen/GpuJit.h"
+#include "runtime/cuda/CudaDriver.h"
+
+#include <xpr/xpr.hpp>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <dlfcn.h>
+
+namespace xpr {
+namespace {
+
+/// Why no GPU can be used here, or empty when one can.
+std::string no_gpu_reason() {
+  std::string why;
+  if (!rt::cuda::Driver::try_get(&why)) return why;
+  if (const char *f = std::getenv("XPR_EXPECT_FAKE_CUDA"); f && *f)
+    return "the driver is tests/gpu/FakeCuda.cpp";
+  return {};
+}
+
+#define REQUIRE_GPU()                                                                              \
+  do {                                                                                             \
+    std::string why_ = no_gpu_reason();                                                            \
+    if (!why_.empty()) GTEST_SKIP() << "no CUDA driver/GPU found: " << why_;                       \
+  } while (0)
+
+TEST(Cuda, TargetNamesParse) {
+  EXPECT_EQ(Target::parse("cpu"), Target::cpu());
+  EXPECT_EQ(Target::parse("cuda"), Target::cuda(0));
+  EXPECT_EQ(Target::parse("cuda:3"), Target::cuda(3));
+  EXPECT_EQ(Target::cuda(2).name(), "cuda:2");
+  EXPECT_EQ(Target::cpu().name(), "cpu");
+  for (const char *bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", "CUDA", ""}) {
+    try {
+      Target::parse(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error &e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Runtime);
+      EXPECT_NE(e.message().find("unknown target"), std::string::npos) << e.message();
+    }
+  }
+}
+
+TEST(Cuda, EmitPtxNeedsNoGpu) {
+  if (cg::find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  Context cpu;
+  Program p = cpu.compile("input S: f32[n]\ninput K: f32[n]\nparam r: f32\n"
+                          "output o = S * exp(-r) - K\noutput t = sum(S)\n");
+  const std::string ptx = p.emit(Stage::Ptx);
+  EXPECT_NE(ptx.find(".target sm_80"), std::string::npos) << ptx;
+  EXPECT_NE(ptx.find(".entry k"), std::string::npos) << ptx;
+  EXPECT_NE(ptx.find("ld.global.v4.f32"), std::string::npos) << ptx;
+  EXPECT_NE(ptx.find("sum reduction: not compiled for the cuda target yet"), std::string::npos)
+      << ptx;
+}
+
+TEST(Cuda, WithoutADriverTheContextSaysWhy) {
+  const std::string why = no_gpu_reason();
+  if (why.empty()) GTEST_SKIP() << "a CUDA GPU is present: the no-driver error cannot be seen here";
+  if (const char *f = std::getenv("XPR_EXPECT_FAKE_CUDA"); f && *f)
+    GTEST_SKIP() << "the fake driver is loaded: the no-driver error cannot be seen here";
+  // The reason names the missing piece: the library (with dlerror's words) or the GPU.
+  EXPECT_TRUE(why.rfind("no CUDA driver found (libcuda.so.1: ", 0) == 0 ||
+              why.rfind("no CUDA GPU found (", 0) == 0)
+      << why;
+  try {
+    Context gpu(Target::cuda());
+    FAIL() << "a cuda Context was made without a usable GPU";
+  } catch (const Error &e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Runtime);
+    EXPECT_EQ(e.message(), why);
+  }
+  // The same through Options, and again (the failure is remembered, not retried).
+  Options o;
+  o.target = Target::cuda(1);
+  EXPECT_THROW(Context{o}, Error);
+  // Nothing else changes: the CPU still works in the same process.
+  Context cpu;
+  float a[3] = {1, 2, 3};
+  Array r = cpu.eval("a * 2", {{"a", view(a, f32, {3})}});
+  EXPECT_EQ(r.data_as<float>()[2], 6.0f);
+  EXPECT_EQ(cpu.target_description(), "cpu");
+}
+
+TEST(Cuda, NoDriverMessageCarriesDlerror) {
+  // The message quotes dlopen's reason verbatim; check it against dlopen itself.
+  void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (h) {
+    dlclose(h);
+    GTEST_SKIP() << "libcuda.so.1 loads on this machine";
+  }
+  const char *e = dlerror();
+  ASSERT_NE(e, nullptr);
+  const std::string reason = e; // copied: the next dlopen (in no_gpu_reason) reuses the buffer
+  EXPECT_EQ(no_gpu_reason(), fmt::format("no CUDA driver found (libcuda.so.1: {})", reason));
+}
+
+TEST(Cuda, StubDriverNamesTheCudaError) {
+  // Run by the ctest `gpu.stub_driver` with the CUDA toolkit's stub libcuda (every entry point
+  // present, every call failing with CUDA_ERROR_STUB_LIBRARY) first on the library path: every
+  // entry point must resolve by name, and cuInit's failure must be named.
+  const char *e = std::getenv("XPR_EXPECT_CUDA_STUB");
+  if (!e || !*e)
+    GTEST_SKIP() << "runs under the gpu.stub_driver ctest (the toolkit's stub libcuda)";
+  EXPECT_EQ(no_gpu_reason(), "no CUDA GPU found (CUDA_ERROR_STUB_LIBRARY (34) in cuInit)");
+  EXPECT_THROW(Context{Target::cuda()}, Error);
+}
+
+// ---- the fake driver (tests/gpu/FakeCuda.cpp): the whole runtime path, without a GPU ----
+
+struct FakeLaunch {
+  int nargs = 0;
+  unsigned grid = 0, block = 0;
+  std::vector<std::uint64_t> vals;
+};
+FakeLaunch g_last;
+
+/// The fake GPU's kernel for `r = a * s` (f64): args are, by the ABI of GpuJit.h, a, r, s,
+/// shape[0], a's stride (only when a is Strided) and total.
+void fake_scale(void **args, int nargs, unsigned grid, unsigned block) {
+  g_last = {nargs, grid, block, {}};
+  for (int i = 0; i < nargs; ++i)
+    g_last.vals.push_back(*static_cast<std::uint64_t *>(args[i]));
+  const auto *a = reinterpret_cast<const double *>(g_last.vals[0]);
+  auto *r = reinterpret_cast<double *>(g_last.vals[1]);
+  double s;
+  std::memcpy(&s, &g_last.vals[2], 8);
+  const auto stride = nargs == 6 ? static_cast<std::int64_t>(g_last.vals[4]) : 1;
+  const auto total = static_cast<std::int64_t>(g_last.vals[static_cast<std::size_t>(nargs - 1)]);
+  for (std::int64_t i = 0; i < total; ++i)
+    r[i] = a[i * stride] * s;
+}
+
+TEST(Cuda, FakeDriverRunsTheWholeRuntimePath) {
+  const char *e = std::getenv("XPR_EXPECT_FAKE_CUDA");
+  if (!e || !*e) GTEST_SKIP() << "runs under the gpu.fake_driver ctest (tests/gpu/FakeCuda.cpp)";
+  Context gpu(Target::cuda());
+  EXPECT_EQ(gpu.target_description(), "cuda:0 (xpr fake GPU, sm_90)");
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(lib, nullptr);
+  using SetKernel = void (*)(void (*)(void **, int, unsigned, unsigned));
+  auto set_kernel = reinterpret_cast<SetKernel>(dlsym(lib, "xpr_fake_cuda_set_kernel"));
+  auto launches = reinterpret_cast<int (*)()>(dlsym(lib, "xpr_fake_cuda_launches"));
+  ASSERT_TRUE(set_kernel && launches);
+  set_kernel(&fake_scale);
+
+  Program p = gpu.compile("input a: f64[n]\nparam s: f64\noutput r = a * s\n");
+  std::vector<double> a(2001);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = 0.5 * static_cast<double>(i);
+  struct Layout {
+    const char *what;
+    Array view;
+    std::int64_t stride; // 0: contiguous
+  };
+  const Layout layouts[] = {
+      {"contiguous", view(a.data(), f64, {1000}), 0},
+      {"every other", view(a.data(), f64, {1000}, {2}), 2},
+      {"reversed", view(a.data() + 999, f64, {1000}, {-1}), -1},
+  };
+  for (const Layout &l : layouts) {
+    const int before = launches();
+    Array r = p.run({{"a", l.view}}, {{"s", 3.0}}).at("r");
+    ASSERT_EQ(launches(), before + 1) << l.what;
+    ASSERT_EQ(g_last.nargs, l.stride ? 6 : 5) << l.what;
+    EXPECT_EQ(g_last.block, 256u) << l.what;        // from the occupancy query
+    EXPECT_EQ(g_last.grid, 4u) << l.what;           // ceil(1000 / 256), under min_grid 8
+    EXPECT_EQ(g_last.vals[3], 1000u) << l.what;     // shape
+    EXPECT_EQ(g_last.vals.back(), 1000u) << l.what; // total
+    if (l.stride) EXPECT_EQ(static_cast<std::int64_t>(g_last.vals[4]), l.stride) << l.what;
+    const double *src = static_cast<const double *>(l.view.data());
+    const std::int64_t st = l.stride ? l.stride : 1;
+    for (std::int64_t i = 0; i < 1000; ++i)
+      ASSERT_EQ(r.data_as<double>()[i], src[i * st] * 3.0) << l.what << " at " << i;
+  }
+  // run_into a strided target: only its elements are written.
+  std::vector<double> dst(2000, -7.0);
+  p.run_into({{"a", layouts[0].view}}, {{"r", view(dst.data(), f64, {1000}, {2})}}, {{"s", 2.0}});
+  for (std::size_t i = 0; i < 2000; ++i)
+    ASSERT_EQ(dst[i], i % 2 ? -7.0 : a[i / 2] * 2.0) << i;
+  // A second context loads the same kernel (from the disk cache when it is on) and agrees.
+  Context again(Target::cuda());
+  Array r2 = again.compile("input a: f64[n]\nparam s: f64\noutput r = a * s\n")
+                 .run({{"a", layouts[0].view}}, {{"s", 3.0}})
+                 .at("r");
+  EXPECT_EQ(r2.data_as<double>()[999], a[999] * 3.0);
+  // What the cuda target does not run yet says so.
+  try {
+    gpu.eval("sum(a)", {{"a", layouts[0].view}});
+    FAIL() << "a reduction ran on the cuda target";
+  } catch (const Error &err) {
+    EXPECT_EQ(err.kind(), ErrorKind::Runtime);
+    EXPECT_NE(err.message().find("does not run reductions yet"), std::string::npos)
+        << err.message();
+  }
+  set_kernel(nullptr);
+}
+
+// ---- with a GPU ----
+
+TEST(Cuda, TransfersAndLayouts) {
+  REQUIRE_GPU();
+  Context gpu(Target::cuda());
+  std::printf("[ INFO     ] %s\n", gpu.target_description().c_str());
+  // A strided view (every other element), a negative-stride view and a broadcast row.
+  std::vector<double> a(2 * 1000 * 3), b(1000), row(3);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<double>(i) * 0.5;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<double>(i);
+  for (std::size_t i = 0; i < row.size(); ++i)
+    row[i] = 10.0 * static_cast<double>(i + 1);
+  Array av = view(a.data(), f64, {1000, 3}, {6, 1});        // rows 0, 2, 4, ...
+  Array bv = view(b.data() + 999, f64, {1000, 1}, {-1, 1}); // reversed column
+  Array rv = view(row.data(), f64, {1, 3});
+  Program p = gpu.compile("input a: f64[n, 3]\ninput b: f64[n, 1]\ninput r: f64[1, 3]\n"
+                          "output o = a * b + r\n");
+  Outputs o = p.run({{"a", av}, {"b", bv}, {"r", rv}});
+  const Array &out = o.at("o");
+  ASSERT_EQ(out.shape(), (std::vector<std::int64_t>{1000, 3}));
+  for (std::int64_t i = 0; i < 1000; ++i)
+    for (std::int64_t j = 0; j < 3; ++j) {
+      double want = a[static_cast<std::size_t>(6 * i + j)] * b[static_cast<std::size_t>(999 - i)] +
+                    row[static_cast<std::size_t>(j)];
+      ASSERT_EQ(out.data_as<double>()[i * 3 + j], want) << i << "," << j;
+    }
+  // run_into a strided target, and an output that is an input (in place).
+  std::vector<double> dst(2000 * 3, -1.0);
+  Array dv = view(dst.data(), f64, {1000, 3}, {6, 1});
+  p.run_into({{"a", av}, {"b", bv}, {"r", rv}}, {{"o", dv}});
+  for (std::int64_t i = 0; i < 1000; ++i) {
+    ASSERT_EQ(dst[static_cast<std::size_t>(6 * i)], out.data_as<double>()[i * 3]);
+    ASSERT_EQ(dst[static_cast<std::size_t>(6 * i + 3)], -1.0); // the gaps are untouched
+  }
+  std::vector<float> x(1 << 20);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(i);
+  Array xv = view(x.data(), f32, {static_cast<std::int64_t>(x.size())});
+  gpu.compile("input x: f32[n]\noutput x2 = x * 2\n").run_into({{"x", xv}}, {{"x2", xv}});
+  for (std::size_t i = 0; i < x.size(); i += 4097)
+    ASSERT_EQ(x[i], 2.0f * static_cast<float>(i));
+}
+
+TEST(Cuda, DeterministicAcrossRuns) {
+  REQUIRE_GPU();
+  Context gpu(Target::cuda());
+  Program p = gpu.compile("input a: f32[n]\ninput b: f32[n]\nparam s: f32\n"
+                          "output o = sin(a) * exp(-b * s) + ncdf(a - b)\n");
+  const std::int64_t n = (1 << 22) + 17; // not a multiple of any block size
+  std::vector<float> a(static_cast<std::size_t>(n)), b(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    a[static_cast<std::size_t>(i)] = std::sin(static_cast<float>(i)) * 10.0f;
+    b[static_cast<std::size_t>(i)] = std::cos(static_cast<float>(i) * 0.37f);
+  }
+  Inputs in{{"a", view(a.data(), f32, {n})}, {"b", view(b.data(), f32, {n})}};
+  Array first = p.run(in, {{"s", 0.5}}).at("o");
+  for (int rep = 0; rep < 3; ++rep) {
+    Array again = p.run(in, {{"s", 0.5}}).at("o");
+    ASSERT_EQ(std::memcmp(first.data(), again.data(), static_cast<std::size_t>(n) * 4), 0);
+  }
+}
+
+/// Extra ULPs the GPU may take on an inexact function: libdevice's documented maximum errors
+/// (CUDA C++ Programming Guide, "Mathematical Functions") exceed SLEEF's by up to 4 ULP.
+constexpr int kLibdeviceExtraUlps = 4;
+
+/// Empty when `got` (any layout) matches `want` (contiguous) under `tol`, else the first
+/// difference in words.
+std::string compare(const Array &want, const Array &got, const diff::Tolerance &tol) {
+  if (got.dtype() != want.dtype() || got.shape() != want.shape())
+    return fmt::format("result type differs: interpreter {}[{}], GPU {}[{}]",
+                       dtype_name(want.dtype()), fmt::join(want.shape(), ", "),
+                       dtype_name(got.dtype()), fmt::join(got.shape(), ", "));
+  const DType t = want.dtype();
+  DType compute = tol.fn_compute;
+  if (is_float(t) && dtype_size(t) < dtype_size(compute)) compute = t;
+  const double abs_tol = tol.abs_eps * diff::epsilon(tol.fn_compute);
+  const Array g = got.is_contiguous() ? got : got.contiguous_copy();
+  for (std::int64_t i = 0; i < want.size(); ++i) {
+    std::uint64_t a = diff::load_bits(g.data(), t, i);
+    std::uint64_t b = diff::load_bits(want.data(), t, i);
+    bool ok = tol.exact || !is_float(t)
+                  ? diff::exact_equal(t, a, b)
+                  : diff::close_enough(t, a, b, compute, tol.ulps + kLibdeviceExtraUlps, abs_tol);
+    if (!ok)
+      return fmt::format("element {}: GPU {}, interpreter {} (allowed: {})", i,
+                         diff::format_bits(t, a), diff::format_bits(t, b),
+                         tol.exact ? std::string("exact") : tol.why + " + 4 ulp libdevice");
+  }
+  return {};
+}
+
+/// The differential corpus (tests/differential), run on the GPU and compared with the
+/// interpreter under the same tolerances as the CPU (docs/testing.md), plus the GPU's math
+/// bounds for functions from libdevice (docs/gpu.md).
+TEST(Cuda, DifferentialAgainstInterpreter) {
+  REQUIRE_GPU();
+  Context gpu(Target::cuda());
+  const char *env = std::getenv("XPR_GPU_DIFF_PROGRAMS");
+  const int programs = env && *env ? std::atoi(env) : 300;
+  int checked = 0, rejected = 0, failed = 0;
+  for (int i = 0; i < programs; ++i) {
+    // The seeds of tests/differential (its default master seed and mixing): the same corpus.
+    std::uint64_t x = 0x5eed2024ull ^ (static_cast<std::uint64_t>(i) * 0x100000001b3ull);
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    diff::Program prog = diff::generate_program(x ^ (x >> 31));
+    const std::string script = prog.script();
+    ir::Graph g;
+    try {
+      g = fe::compile_script(SourceFile("<diff>", script));
+    } catch (const Error &) {
+      ++rejected; // type errors the generator provokes on purpose
+      continue;
+    }
+    Program p;
+    try {
+      p = gpu.compile(script);
+    } catch (const Error &e) {
+      ADD_FAILURE() << "compile failed:\n" << script << e.what();
+      ++failed;
+      continue;
+    }
+    if (p.reduction_count() > 0) continue; // not on the GPU yet
+    for (bool strided : {false, true}) {
+      diff::Instance inst = diff::make_instance(prog, prog.seed ^ (strided ? 7 : 3), strided);
+      Inputs jit_in, ref_in;
+      for (const auto &[name, d] : inst.inputs) {
+        jit_in.emplace(name, d.view);
+        ref_in.emplace(name, d.contiguous);
+      }
+      Array got;
+      try {
+        got = p.run(jit_in, inst.params).at("r");
+      } catch (const Error &e) {
+        ADD_FAILURE() << "run failed:\n" << script << inst.describe(prog) << e.what();
+        ++failed;
+        continue;
+      }
+      std::vector<Array> want;
+      try {
+        want = ir::interpret(g, ref_in, inst.params);
+      } catch (const Error &) {
+        continue; // the interpreter refuses (e.g. a size mismatch the generator provoked)
+      }
+      std::string why = compare(want.at(0), got, prog.tol);
+      if (!why.empty() && ++failed <= 5)
+        ADD_FAILURE() << "GPU differs from the interpreter:\n"
+                      << script << inst.describe(prog) << why;
+      ++checked;
+    }
+  }
+  std::printf("[ INFO     ] %d GPU runs checked, %d programs rejected by sema, %d failures\n",
+              checked, rejected, failed);
+  EXPECT_EQ(failed, 0);
+  EXPECT_GT(checked, programs / 2);
+}
+
+} // namespace
+} // namespace xpr
