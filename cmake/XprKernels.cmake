@@ -3,7 +3,8 @@
 #
 #   include(XprKernels)   # with this directory on CMAKE_MODULE_PATH
 #   xpr_add_kernels(my_app blackscholes.xpr grid.xpr
-#                   [TARGET_CPU host|x86-64-v2|x86-64-v3|x86-64-v4] [PRECISION accurate|fast])
+#                   [TARGET_CPU host|x86-64-v2|x86-64-v3|x86-64-v4|LEVEL,LEVEL...|multi]
+#                   [PRECISION accurate|fast])
 #
 # Each SCRIPT becomes NAME.o and NAME.h (NAME: the script's file stem as a C identifier) under
 # ${CMAKE_CURRENT_BINARY_DIR}/xpr_kernels/<target>, which joins the target's include path; the

@@ -1,8 +1,11 @@
 /* examples/aot/blackscholes_c.c — a plain C program calling xprc-compiled Black-Scholes
  * (blackscholes.h/.o from blackscholes.xpr): whole-array calls on libxpr_rt's threads, the
- * _range entry, and error codes. Usage: blackscholes_c [OUT.bin [N]]; OUT.bin receives S, K, T,
- * call and put as raw f32 arrays, for a bit-for-bit comparison with the JIT (tests/aot). */
+ * _range entry, and error codes; then reductions over the prices (portfolio.h/.o from
+ * portfolio.xpr). Usage: blackscholes_c [OUT.bin [N]]; OUT.bin receives S, K, T, call and put as
+ * raw f32 arrays, then total (f32), mean_put (f32), best (i64) and spread (f32), for a
+ * bit-for-bit comparison with the JIT (tests/aot). */
 #include "blackscholes.h"
+#include "portfolio.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,14 +64,30 @@ int main(int argc, char **argv) {
   if (rc != XPR_RT_ESHAPE) return 1;
   printf("error %d (%s): %s\n", rc, xpr_rt_error_string(rc), xpr_rt_last_error());
 
+  /* Reductions: one call, every core, the same bits for any thread count. */
+  float total = 0, mean_put = 0, spread = 0;
+  int64_t best = -1;
+  rc = portfolio(n, call, NULL, put, NULL, &total, NULL, &mean_put, NULL, &best, NULL, &spread, NULL);
+  if (rc != XPR_RT_OK) {
+    fprintf(stderr, "portfolio: %s\n", xpr_rt_last_error());
+    return 1;
+  }
+
   printf("n = %lld, threads = %d: call[0] = %.6f, put[0] = %.6f\n", (long long)n, xpr_rt_threads(),
          call[0], put[0]);
+  if (xpr_rt_picked_level() > 0) /* a multi-versioned object: which version ran */
+    printf("kernels: x86-64-v%d\n", xpr_rt_picked_level());
+  printf("total = %.3f, mean put = %.6f, best = %lld, spread = %.6f\n", total, mean_put,
+         (long long)best, spread);
   if (out_path) {
     FILE *f = fopen(out_path, "wb");
     if (!f) return 1;
     const float *arrays[] = {S, K, T, call, put};
     for (int a = 0; a < 5; ++a)
       if (fwrite(arrays[a], sizeof(float), (size_t)n, f) != (size_t)n) return 1;
+    if (fwrite(&total, sizeof total, 1, f) != 1 || fwrite(&mean_put, sizeof mean_put, 1, f) != 1 ||
+        fwrite(&best, sizeof best, 1, f) != 1 || fwrite(&spread, sizeof spread, 1, f) != 1)
+      return 1;
     if (fclose(f) != 0) return 1;
   }
   free(S), free(K), free(T), free(call), free(put), free(call1), free(put1);

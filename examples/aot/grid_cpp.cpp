@@ -1,5 +1,6 @@
 // examples/aot/grid_cpp.cpp — a C++ program calling xprc-compiled grid.xpr (grid.h/.o): a
 // strided input view, a broadcast row, two loops, and the _range entry driven by std::thread.
+// The example's CMake project builds grid.o multi-versioned (x86-64-v2/v3/v4, chosen per call).
 // Usage: grid_cpp [OUT.bin [M N]]; OUT.bin receives x (contiguous), w, k, y and z raw, for a
 // bit-for-bit comparison with the JIT (tests/aot).
 #include "grid.h"
@@ -62,6 +63,8 @@ int main(int argc, char **argv) {
                  s, shift, y2.data(), nullptr, z2.data(), nullptr) != XPR_RT_ERANGE)
     return 1;
 
+  if (xpr_rt_picked_level() > 0) // built multi-versioned (examples/aot/CMakeLists.txt)
+    std::printf("kernels: x86-64-v%d (this CPU: v%d)\n", xpr_rt_picked_level(), xpr_rt_cpu_level());
   std::printf("m = %lld, n = %lld: y[0] = %.17g, z[0] = %d\n", static_cast<long long>(m),
               static_cast<long long>(n), y[0], z[0]);
   if (out_path) {

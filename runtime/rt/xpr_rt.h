@@ -32,6 +32,14 @@ const char *xpr_rt_error_string(int code);
 void xpr_rt_set_threads(int threads);
 /** The worker thread count in use. */
 int xpr_rt_threads(void);
+/** The x86-64 micro-architecture level of this CPU as multi-versioned objects see it: 1 (baseline
+ * x86-64), 2, 3 or 4 (x86-64-v2/v3/v4: the psABI feature sets, with the OS saving the AVX/AVX-512
+ * state); 0 on other architectures. XPR_RT_CPU_LEVEL=v1..v4 in the environment caps it. Read once
+ * and cached. */
+int xpr_rt_cpu_level(void);
+/** The x86-64 level (2, 3 or 4) of the kernels that the last call of a multi-versioned object
+ * on this thread ran; 0 before any such call. For diagnostics and tests. */
+int xpr_rt_picked_level(void);
 
 #ifdef __cplusplus
 }

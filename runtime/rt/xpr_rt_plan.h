@@ -16,29 +16,43 @@ extern "C" {
  *
  * The plan is an array of int64 words. A string is its byte length, then its bytes packed
  * little-endian into ceil(length / 8) words. A dim is >= 0 for a literal size, -(k + 1) for
- * symbol k.
+ * symbol k. An operand is an index into inputs, then outputs, then temporaries (input i is i,
+ * output j is ninputs + j, temporary t is ninputs + noutputs + t).
  *   XPR_RT_PLAN_MAGIC, XPR_RT_PLAN_VERSION
  *   nsyms,    nsyms x name
  *   ninputs,  per input:  dtype, rank, rank x dim, name
  *   nparams,  per param:  dtype, name
  *   noutputs, per output: dtype, rank, rank x dim, name
- *   nsteps,   per step:   rank, rank x dim (the iteration space),
- *                         nin, nin x operand (input i is i, output j is ninputs + j),
- *                         nout, nout x output index,
+ *   ntemps,   per temporary: dtype, rank, rank x dim, name   (allocated C-contiguous per call)
+ *   nsteps,   per step:   kind (XPR_RT_STEP_*), rank, rank x dim (the iteration space),
+ *                         nin, nin x operand, nout, nout x operand,
  *                         nslots, nslots x (program param index or -1, literal bits),
  *                         nvariants, nvariants x (kernel index, (nin + nout) x layout)
- * The last variant of every step has every operand Strided: it serves any layout.
+ *             and, for a reduce step only:
+ *                         op (XPR_RT_OP_*), value dtype (what the map writes), keepdims,
+ *                         naxes, naxes x axis,
+ *                         has_block (0 or 1), then when 1: kernel index, nslots, nslots x slot,
+ *                         nin x layout (the block kernel of compiler/codegen/ReduceKernel.h)
+ * The last variant of every step has every input Strided: it serves any layout. A reduce step
+ * has one "output", the reduction's result; its variants are the map kernel (its outputs are
+ * one Contiguous value per iteration) over the permuted iteration space of runtime/Reduce.cpp.
  *
  * The argument array (one 8-byte slot each, values stored at the start of their slot in their C
  * type): the symbol sizes, then per input its data pointer and strides pointer, per param its
  * value (f16/bf16 params as a float), per output its data pointer and strides pointer. */
 #define XPR_RT_PLAN_MAGIC 0x31544e414c505258LL /* "XRPLANT1" */
-#define XPR_RT_PLAN_VERSION 1
+#define XPR_RT_PLAN_VERSION 2
 
 /* Element types, numbered as xpr::DType (include/xpr/dtype.hpp). */
 enum {
   XPR_RT_BOOL, XPR_RT_I8, XPR_RT_I16, XPR_RT_I32, XPR_RT_I64, XPR_RT_U8, XPR_RT_U16, XPR_RT_U32,
   XPR_RT_U64, XPR_RT_F16, XPR_RT_BF16, XPR_RT_F32, XPR_RT_F64
+};
+/* Step kinds and reduction ops. */
+enum { XPR_RT_STEP_KERNEL = 0, XPR_RT_STEP_REDUCE = 1 };
+enum {
+  XPR_RT_OP_SUM, XPR_RT_OP_PROD, XPR_RT_OP_MIN, XPR_RT_OP_MAX, XPR_RT_OP_MEAN, XPR_RT_OP_ANY,
+  XPR_RT_OP_ALL, XPR_RT_OP_ARGMIN, XPR_RT_OP_ARGMAX
 };
 /* Operand layouts, numbered as xpr::cg::Layout (compiler/codegen/Kernel.h). */
 enum { XPR_RT_CONTIGUOUS = 0, XPR_RT_SCALAR = 1, XPR_RT_STRIDED = 2 };
@@ -51,6 +65,11 @@ typedef void (*xpr_rt_kernel_fn)(void *const *ptrs, const int64_t *strides, cons
  * items [lo, hi) on the calling thread. Returns an XPR_RT_* code. */
 int xpr_rt_run(const int64_t *plan, const xpr_rt_kernel_fn *kernels, const uint64_t *args,
                int64_t lo, int64_t hi, int ranged);
+/* Multi-versioned objects (xprc --target x86-64-v2,x86-64-v3,...): the object's kernel tables,
+ * one per level, levels ascending. Returns the table of the highest level not above
+ * xpr_rt_cpu_level(); NULL (and a message) when the CPU is below the lowest. */
+const xpr_rt_kernel_fn *xpr_rt_pick(const xpr_rt_kernel_fn *const *tables, const int64_t *levels,
+                                    int n);
 /* The number of work items of the _range entry: the sum of the steps' iteration counts; -1 (and
  * a message) when the sizes are invalid. Reads only the symbol sizes of `args`. */
 int64_t xpr_rt_work(const int64_t *plan, const uint64_t *args);

@@ -6,6 +6,8 @@
 #include "compiler/passes/Pipeline.h"
 #include "frontend/Frontend.h"
 #include "runtime/KernelCache.h"
+#include "runtime/Reduce.h"
+#include "runtime/rt/xpr_rt.h"
 #include "runtime/rt/xpr_rt_plan.h"
 #include "support/Source.h"
 
@@ -184,19 +186,30 @@ std::vector<cg::Layout> eager_layouts(const passes::Plan &plan, const passes::Ke
 }
 
 struct StepCode {
-  std::unique_ptr<rt::KernelCode> code;
+  std::unique_ptr<rt::KernelCode> code;          // a reduce step's: its map
   std::vector<std::vector<cg::Layout>> variants; // the last one all Strided
   std::vector<int> kernel_index;                 // per variant
+  std::shared_ptr<const rt::KernelCode> block;   // a reduce step's block kernel, if the JIT has one
 };
 
 std::string layout_name(cg::Layout l) {
   return l == cg::Layout::Contiguous ? "C" : l == cg::Layout::Scalar ? "S" : "X";
 }
 
-const char *reduce_name(const passes::Plan &plan) {
-  for (const Step &s : plan.steps)
-    if (s.kind == Step::Kind::Reduce) return ir::op_name(s.reduce.op).data();
-  return "";
+std::int64_t op_word(ir::Op op) {
+  switch (op) {
+  case ir::Op::Sum: return XPR_RT_OP_SUM;
+  case ir::Op::Prod: return XPR_RT_OP_PROD;
+  case ir::Op::Min: return XPR_RT_OP_MIN;
+  case ir::Op::Max: return XPR_RT_OP_MAX;
+  case ir::Op::Mean: return XPR_RT_OP_MEAN;
+  case ir::Op::Any: return XPR_RT_OP_ANY;
+  case ir::Op::All: return XPR_RT_OP_ALL;
+  case ir::Op::ArgMin: return XPR_RT_OP_ARGMIN;
+  case ir::Op::ArgMax: return XPR_RT_OP_ARGMAX;
+  default: break;
+  }
+  throw Error(ErrorKind::Internal, fmt::format("'{}' is not a reduction", ir::op_name(op)));
 }
 
 struct Lowered {
@@ -212,26 +225,27 @@ Lowered lower(const SourceFile &src, const AotOptions &opts) {
   ir::Graph g = fe::compile_script(src);
   L.plan = passes::lower_to_plan(std::move(g));
   const passes::Plan &plan = L.plan;
-  if (plan.reduce_count() > 0)
-    throw Error(ErrorKind::Runtime,
-                fmt::format("{}: xprc cannot compile reductions yet ('{}' here): AOT v1 supports "
-                            "elementwise scripts only (docs/aot.md); run this script with the JIT "
-                            "(xpr run, xpr::Context::compile)",
-                            src.name(), reduce_name(plan)));
-  for (const passes::Buffer &b : plan.buffers)
-    if (b.kind == BufferKind::Intermediate)
-      throw Error(ErrorKind::Runtime,
-                  fmt::format("{}: xprc cannot compile programs with intermediate buffers yet "
-                              "('{}'): AOT v1 supports elementwise scripts only",
-                              src.name(), b.name));
   L.sig = signature_of(plan);
   const Signature &sig = L.sig;
 
-  std::map<int, int> operand_of; // buffer id -> operand id (inputs, then outputs)
+  // Operand ids: inputs, then outputs, then intermediates (libxpr_rt allocates those per call).
+  std::map<int, int> operand_of;
+  std::vector<int> temps;
   for (std::size_t i = 0; i < plan.input_buffers.size(); ++i)
     operand_of[plan.input_buffers[i]] = static_cast<int>(i);
   for (std::size_t j = 0; j < plan.output_buffers.size(); ++j)
     operand_of[plan.output_buffers[j]] = static_cast<int>(plan.input_buffers.size() + j);
+  const int nio = static_cast<int>(plan.input_buffers.size() + plan.output_buffers.size());
+  for (std::size_t b = 0; b < plan.buffers.size(); ++b)
+    if (plan.buffers[b].kind == BufferKind::Intermediate) {
+      operand_of[static_cast<int>(b)] = nio + static_cast<int>(temps.size());
+      temps.push_back(static_cast<int>(b));
+    }
+  auto operand = [&](int b) {
+    auto it = operand_of.find(b);
+    if (it == operand_of.end()) throw Error(ErrorKind::Internal, fmt::format("buffer {} has no operand", b));
+    return it->second;
+  };
 
   Words &W = L.words;
   W.put(XPR_RT_PLAN_MAGIC);
@@ -253,50 +267,109 @@ Lowered lower(const SourceFile &src, const AotOptions &opts) {
   }
   W.put(static_cast<std::int64_t>(sig.outputs.size()));
   for (const auto &o : sig.outputs) put_array(o);
-  W.put(static_cast<std::int64_t>(plan.steps.size()));
-  for (std::size_t s = 0; s < plan.steps.size(); ++s) {
-    const passes::KernelStep &ks = plan.steps[s].kernel;
-    StepCode sc;
-    // The kernel exactly as the JIT compiles it: literals hoisted into param slots.
-    sc.code = std::make_unique<rt::KernelCode>(ks, static_cast<int>(s));
-    sc.variants.push_back(eager_layouts(plan, ks));
-    std::vector<cg::Layout> strided(ks.inputs.size() + ks.outputs.size(), cg::Layout::Strided);
-    if (sc.variants.front() != strided) sc.variants.push_back(strided);
-    for (std::size_t v = 0; v < sc.variants.size(); ++v) {
-      cg::ObjectKernel k;
-      k.kernel = &sc.code->kernel();
-      k.spec.rank = static_cast<int>(ks.iter_dims.size());
-      k.spec.precision = opts.precision;
-      const auto &lay = sc.variants[v];
-      k.spec.inputs.assign(lay.begin(), lay.begin() + static_cast<long>(ks.inputs.size()));
-      k.spec.outputs.assign(lay.begin() + static_cast<long>(ks.inputs.size()), lay.end());
-      std::string tag;
-      for (cg::Layout l : lay) tag += layout_name(l);
-      k.symbol = fmt::format("{}__xpr_k{}_{}", opts.name, s, tag);
-      sc.kernel_index.push_back(static_cast<int>(L.kernels.size()));
-      L.kernels.push_back(std::move(k));
-    }
+  W.put(static_cast<std::int64_t>(temps.size()));
+  for (int b : temps) {
+    const passes::Buffer &buf = plan.buffers[static_cast<std::size_t>(b)];
+    for (const ir::Dim &d : buf.type.dims)
+      if (d.is_symbolic() && std::find(sig.syms.begin(), sig.syms.end(), d.sym) == sig.syms.end())
+        throw Error(ErrorKind::Internal, fmt::format("intermediate symbol '{}' is bound by no input", d.sym));
+    put_array({buf.name, buf.type});
+  }
 
-    W.put(static_cast<std::int64_t>(ks.iter_dims.size()));
-    for (const ir::Dim &d : ks.iter_dims) W.put(dim_word(d, sig));
-    W.put(static_cast<std::int64_t>(ks.inputs.size()));
-    for (int b : ks.inputs) W.put(operand_of.at(b));
-    W.put(static_cast<std::int64_t>(ks.outputs.size()));
-    for (int b : ks.outputs) {
-      const int id = operand_of.at(b);
-      if (id < static_cast<int>(sig.inputs.size()))
-        throw Error(ErrorKind::Internal, "a kernel writes a program input");
-      W.put(id - static_cast<std::int64_t>(sig.inputs.size()));
-    }
-    W.put(static_cast<std::int64_t>(sc.code->slots().size()));
-    for (const rt::KernelCode::Slot &sl : sc.code->slots()) {
+  auto add_kernel = [&](const ir::Graph &k, int rank, const std::vector<cg::Layout> &ins,
+                        const std::vector<cg::Layout> &outs, const std::string &symbol) {
+    cg::ObjectKernel ok;
+    ok.kernel = &k;
+    ok.spec.rank = rank;
+    ok.spec.precision = opts.precision;
+    ok.spec.inputs = ins;
+    ok.spec.outputs = outs;
+    ok.symbol = symbol;
+    L.kernels.push_back(std::move(ok));
+    return static_cast<int>(L.kernels.size() - 1);
+  };
+  auto put_slots = [&](const rt::KernelCode &code) {
+    W.put(static_cast<std::int64_t>(code.slots().size()));
+    for (const rt::KernelCode::Slot &sl : code.slots()) {
       W.put(sl.program_param);
       W.put(static_cast<std::int64_t>(sl.literal));
     }
+  };
+  auto tag_of = [](const std::vector<cg::Layout> &lay) {
+    std::string tag;
+    for (cg::Layout l : lay) tag += layout_name(l);
+    return tag;
+  };
+
+  W.put(static_cast<std::int64_t>(plan.steps.size()));
+  for (std::size_t s = 0; s < plan.steps.size(); ++s) {
+    const Step &step = plan.steps[s];
+    const bool reduce = step.kind == Step::Kind::Reduce;
+    const passes::KernelStep &ks = reduce ? step.reduce.map : step.kernel;
+    const int rank = static_cast<int>(ks.iter_dims.size());
+    StepCode sc;
+    // The kernel exactly as the JIT compiles it: literals hoisted into param slots.
+    sc.code = std::make_unique<rt::KernelCode>(ks, static_cast<int>(s));
+    std::vector<cg::Layout> eager = eager_layouts(plan, ks);
+    const std::size_t nin = ks.inputs.size();
+    // A reduce step's map writes one value per iteration into a contiguous scratch block.
+    if (reduce) eager.push_back(cg::Layout::Contiguous);
+    std::vector<cg::Layout> strided(eager.size(), cg::Layout::Strided);
+    if (reduce) strided.back() = cg::Layout::Contiguous;
+    sc.variants.push_back(eager);
+    if (eager != strided) sc.variants.push_back(strided);
+    for (const auto &lay : sc.variants)
+      sc.kernel_index.push_back(add_kernel(
+          sc.code->kernel(), rank, {lay.begin(), lay.begin() + static_cast<long>(nin)},
+          {lay.begin() + static_cast<long>(nin), lay.end()},
+          fmt::format("{}__xpr_k{}_{}{}", opts.name, s, reduce ? "m" : "", tag_of(lay))));
+
+    W.put(reduce ? XPR_RT_STEP_REDUCE : XPR_RT_STEP_KERNEL);
+    W.put(rank);
+    for (const ir::Dim &d : ks.iter_dims) W.put(dim_word(d, sig));
+    W.put(static_cast<std::int64_t>(nin));
+    for (int b : ks.inputs) W.put(operand(b));
+    if (reduce) {
+      W.put(1);
+      W.put(operand(step.reduce.output));
+    } else {
+      W.put(static_cast<std::int64_t>(ks.outputs.size()));
+      for (int b : ks.outputs) {
+        const int id = operand(b);
+        if (id < static_cast<int>(sig.inputs.size()))
+          throw Error(ErrorKind::Internal, "a kernel writes a program input");
+        W.put(id);
+      }
+    }
+    put_slots(*sc.code);
     W.put(static_cast<std::int64_t>(sc.variants.size()));
     for (std::size_t v = 0; v < sc.variants.size(); ++v) {
       W.put(sc.kernel_index[v]);
       for (cg::Layout l : sc.variants[v]) W.put(static_cast<std::int64_t>(l));
+    }
+    if (reduce) {
+      const passes::ReduceStep &r = step.reduce;
+      const ir::Graph &map = ks.kernel;
+      if (map.outputs.size() != 1) throw Error(ErrorKind::Internal, "a reduction's map must have one output");
+      W.put(op_word(r.op));
+      W.put(static_cast<std::int64_t>(map.type(map.outputs[0].value).dtype));
+      W.put(r.keepdims ? 1 : 0);
+      W.put(static_cast<std::int64_t>(r.axes.size()));
+      for (int a : r.axes) W.put(a);
+      // The JIT's block kernel (runtime/Reduce.cpp, make_reduce_code), compiled for the eager
+      // layouts; libxpr_rt uses it exactly when the JIT would and these layouts match.
+      const std::vector<cg::Layout> ins(eager.begin(), eager.begin() + static_cast<long>(nin));
+      if (std::none_of(ins.begin(), ins.end(), [](cg::Layout l) { return l == cg::Layout::Strided; }))
+        sc.block = rt::make_reduce_code(r, static_cast<int>(s));
+      if (sc.block) {
+        W.put(1);
+        W.put(add_kernel(sc.block->kernel(), rank, ins, {cg::Layout::Contiguous},
+                         fmt::format("{}__xpr_k{}_r{}", opts.name, s, tag_of(ins))));
+        put_slots(*sc.block);
+        for (cg::Layout l : ins) W.put(static_cast<std::int64_t>(l));
+      } else {
+        W.put(0);
+      }
     }
     L.steps.push_back(std::move(sc));
   }
@@ -313,12 +386,44 @@ std::string driver_ir(const Lowered &L, const AotOptions &opts) {
   for (std::size_t i = 0; i < L.words.w.size(); ++i)
     ir += fmt::format("{}i64 {}", i ? ", " : "", L.words.w[i]);
   ir += "], align 8\n";
-  ir += fmt::format("@\"{}.kernels\" = private unnamed_addr constant [{} x ptr] [", P, L.kernels.size());
-  for (std::size_t i = 0; i < L.kernels.size(); ++i)
-    ir += fmt::format("{}ptr @{}", i ? ", " : "", L.kernels[i].symbol);
-  ir += "], align 8\n";
-  for (const auto &k : L.kernels)
-    ir += fmt::format("declare void @{}(ptr, ptr, ptr, ptr, i64, i64)\n", k.symbol);
+  // One kernel table, or one per level (symbols suffixed _vN) and the tables' table.
+  const bool multi = !opts.levels.empty();
+  std::vector<std::string> suffixes;
+  if (multi)
+    for (const auto &l : opts.levels) suffixes.push_back(fmt::format("_v{}", cpu_level(l)));
+  else
+    suffixes.push_back("");
+  for (const std::string &suf : suffixes) {
+    ir += fmt::format("@\"{}.kernels{}\" = private unnamed_addr constant [{} x ptr] [", P, suf,
+                      L.kernels.size());
+    for (std::size_t i = 0; i < L.kernels.size(); ++i)
+      ir += fmt::format("{}ptr @{}{}", i ? ", " : "", L.kernels[i].symbol, suf);
+    ir += "], align 8\n";
+    for (const auto &k : L.kernels)
+      ir += fmt::format("declare void @{}{}(ptr, ptr, ptr, ptr, i64, i64)\n", k.symbol, suf);
+  }
+  if (multi) {
+    ir += fmt::format("@\"{}.tables\" = private unnamed_addr constant [{} x ptr] [", P, suffixes.size());
+    for (std::size_t i = 0; i < suffixes.size(); ++i)
+      ir += fmt::format("{}ptr @\"{}.kernels{}\"", i ? ", " : "", P, suffixes[i]);
+    ir += "], align 8\n";
+    ir += fmt::format("@\"{}.levels\" = private unnamed_addr constant [{} x i64] [", P, suffixes.size());
+    for (std::size_t i = 0; i < opts.levels.size(); ++i)
+      ir += fmt::format("{}i64 {}", i ? ", " : "", cpu_level(opts.levels[i]));
+    ir += "], align 8\n";
+    ir += "declare ptr @xpr_rt_pick(ptr, ptr, i32)\n";
+  }
+  // The kernel table an entry passes to xpr_rt_run: picked once per call in multi objects (an
+  // unsupported CPU returns XPR_RT_EUNSUPPORTED before anything runs).
+  auto pick = [&]() -> std::string {
+    if (!multi) return "";
+    return fmt::format("  %kt = call ptr @xpr_rt_pick(ptr @\"{0}.tables\", ptr @\"{0}.levels\", i32 {1})\n"
+                       "  %none = icmp eq ptr %kt, null\n"
+                       "  br i1 %none, label %unsupported, label %run\n"
+                       "unsupported:\n  ret i32 {2}\nrun:\n",
+                       P, suffixes.size(), static_cast<int>(XPR_RT_EUNSUPPORTED));
+  };
+  const std::string table = multi ? "%kt" : fmt::format("@\"{}.kernels\"", P);
   ir += "declare i32 @xpr_rt_run(ptr, ptr, ptr, i64, i64, i32)\n";
   ir += "declare i64 @xpr_rt_work(ptr, ptr)\n\n";
 
@@ -353,13 +458,13 @@ std::string driver_ir(const Lowered &L, const AotOptions &opts) {
     return t;
   };
   const std::string all = params_text(args.size());
-  ir += fmt::format("define i32 @{}({}) {{\nentry:\n{}", P, all, stores(args.size()));
-  ir += fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr @\"{0}.kernels\", ptr %args, "
-                    "i64 0, i64 0, i32 0)\n  ret i32 %r\n}}\n\n", P);
-  ir += fmt::format("define i32 @{}_range(i64 %lo, i64 %hi{}{}) {{\nentry:\n{}", P,
-                    args.empty() ? "" : ", ", all, stores(args.size()));
-  ir += fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr @\"{0}.kernels\", ptr %args, "
-                    "i64 %lo, i64 %hi, i32 1)\n  ret i32 %r\n}}\n\n", P);
+  ir += fmt::format("define i32 @{}({}) {{\nentry:\n{}{}", P, all, stores(args.size()), pick());
+  ir += fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr {1}, ptr %args, "
+                    "i64 0, i64 0, i32 0)\n  ret i32 %r\n}}\n\n", P, table);
+  ir += fmt::format("define i32 @{}_range(i64 %lo, i64 %hi{}{}) {{\nentry:\n{}{}", P,
+                    args.empty() ? "" : ", ", all, stores(args.size()), pick());
+  ir += fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr {1}, ptr %args, "
+                    "i64 %lo, i64 %hi, i32 1)\n  ret i32 %r\n}}\n\n", P, table);
   ir += fmt::format("define i64 @{}_work({}) {{\nentry:\n{}", P, params_text(s.syms.size()),
                     stores(s.syms.size()));
   ir += fmt::format("  %r = call i64 @xpr_rt_work(ptr @\"{0}.plan\", ptr %args)\n  ret i64 %r\n}}\n", P);
@@ -410,6 +515,20 @@ std::string header_text(const Lowered &L, const AotOptions &opts, const SourceFi
                                 "({} precision).\n *\n",
                                 P, comment_safe(src.name()), opts.target_label,
                                 opts.precision == cg::Precision::Fast ? "fast" : "accurate");
+  if (!opts.levels.empty()) {
+    std::string lv;
+    for (std::size_t i = 0; i < opts.levels.size(); ++i) lv += (i ? ", " : "") + opts.levels[i];
+    doc += fmt::format(" * Multi-versioned: every kernel is compiled for {}; each call runs the "
+                       "highest level\n * this CPU supports (xpr_rt_cpu_level(), which "
+                       "XPR_RT_CPU_LEVEL=vN caps) and returns\n * XPR_RT_EUNSUPPORTED on a CPU "
+                       "below {}.\n *\n",
+                       lv, opts.levels.front());
+  }
+  if (L.plan.reduce_count() > 0)
+    doc += fmt::format(" * Reductions ({} step(s)) run in the JIT's fixed block order: results do "
+                       "not depend on the\n * thread count. An output of a reduction may not share "
+                       "memory with any input.\n *\n",
+                       L.plan.reduce_count());
   if (!s.syms.empty()) {
     doc += " * Sizes (symbolic dims, each >= 0):\n";
     for (std::size_t i = 0; i < s.syms.size(); ++i)
@@ -462,15 +581,26 @@ std::string header_text(const Lowered &L, const AotOptions &opts, const SourceFi
   h += fmt::format("/** {0}, restricted to work items [lo, hi) of [0, {0}_work(...)), on the calling "
                    "thread: for callers\n * that bring their own threads. Disjoint ranges may run "
                    "concurrently; together they compute\n * exactly what {0} computes. Same "
-                   "arguments and errors as {0}, plus XPR_RT_ERANGE. */\n"
+                   "arguments and errors as {0}, plus XPR_RT_ERANGE.{3} */\n"
                    "int {0}_range(\n    int64_t lo,\n    int64_t hi{1}{2});\n\n",
-                   P, decl.empty() ? "" : ",", list.empty() ? "" : list.substr(0));
+                   P, decl.empty() ? "" : ",", list.empty() ? "" : list.substr(0),
+                   L.plan.reduce_count() > 0
+                       ? "\n * This script has reductions: _range returns XPR_RT_EUNSUPPORTED "
+                         "(call " + P + ")."
+                       : "");
   h += "#ifdef __cplusplus\n}\n#endif\n\n";
   h += fmt::format("#endif /* {} */\n", guard);
   return h;
 }
 
 } // namespace
+
+int cpu_level(const std::string &cpu) {
+  if (cpu == "x86-64") return 1;
+  if (cpu.size() == 9 && cpu.starts_with("x86-64-v") && cpu[8] >= '2' && cpu[8] <= '4')
+    return cpu[8] - '0';
+  return 0;
+}
 
 bool valid_c_name(const std::string &s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
@@ -502,8 +632,21 @@ std::string compile_object(const SourceFile &src, const AotOptions &opts, AotRes
   Lowered L = lower(src, opts);
   result = result_of(L, opts, src);
   // The process-wide JIT: the same CpuJit (pipeline, target machine) that Context uses.
-  return rt::KernelCache::global().jit().compile_objects(L.kernels, result.driver_ir, opts.cpu,
-                                                          asm_out);
+  cg::CpuJit &jit = rt::KernelCache::global().jit();
+  if (opts.levels.empty()) return jit.compile_objects(L.kernels, result.driver_ir, opts.cpu, asm_out);
+  // Multi-versioned: the same kernels once per level, each lowered as a single-level object
+  // lowers it, under suffixed symbols.
+  std::vector<std::pair<std::string, std::vector<cg::ObjectKernel>>> per_cpu;
+  result.kernel_symbols.clear();
+  for (const std::string &level : opts.levels) {
+    std::vector<cg::ObjectKernel> ks = L.kernels;
+    for (cg::ObjectKernel &k : ks) {
+      k.symbol += fmt::format("_v{}", cpu_level(level));
+      result.kernel_symbols.push_back(k.symbol);
+    }
+    per_cpu.emplace_back(level, std::move(ks));
+  }
+  return jit.compile_objects_multi(per_cpu, result.driver_ir, asm_out);
 }
 
 } // namespace xpr::aot

@@ -19,7 +19,14 @@ struct AotOptions {
   std::string cpu = "host";          ///< "host" or an LLVM CPU name (x86-64-v2, -v3, -v4)
   cg::Precision precision = cg::Precision::Accurate;
   std::string target_label = "host"; ///< what --target said, for the header's comment
+  /// Multi-versioned objects: x86-64 levels ("x86-64-v2", ...), ascending; every kernel is
+  /// compiled once per level and the entry points pick one table at run time (xpr_rt_pick).
+  /// Empty: one version, for `cpu`.
+  std::vector<std::string> levels;
 };
+
+/// The x86-64 level of an LLVM CPU name: "x86-64" 1, "x86-64-vN" N; 0 for anything else.
+int cpu_level(const std::string &cpu);
 
 /// Everything xprc can write for one script.
 struct AotResult {
@@ -30,7 +37,7 @@ struct AotResult {
 };
 
 /// Lowers the script to its plan and writes the header and the driver. Throws xpr::Error: user
-/// errors from the front end, Error(Runtime) for what AOT v1 does not support (reductions).
+/// errors from the front end, Error(Runtime) for an unknown target CPU.
 AotResult translate(const SourceFile &src, const AotOptions &opts);
 
 /// translate(), then compiles the kernels and the driver into one relocatable object (its bytes).

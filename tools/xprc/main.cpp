@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -120,8 +121,9 @@ int main(int argc, char **argv) {
   app.add_option("--header", out_header, "the C header to write");
   app.add_option("--static-lib", out_lib, "a static library to write: the object and libxpr_rt");
   app.add_option("--name", name, "the C name of the entry point (default: the script's stem)");
-  app.add_option("--target", target, "host | x86-64-v2 | x86-64-v3 | x86-64-v4")
-      ->check(CLI::IsMember({"host", "x86-64-v2", "x86-64-v3", "x86-64-v4"}));
+  app.add_option("--target", target,
+                 "host | x86-64-v2 | x86-64-v3 | x86-64-v4, or several levels separated by "
+                 "commas (a multi-versioned object; 'multi' = x86-64-v2,x86-64-v3,x86-64-v4)");
   app.add_option("--precision", precision, "accurate | fast")
       ->check(CLI::IsMember({"accurate", "fast"}));
   app.add_option("--emit", emit,
@@ -136,6 +138,29 @@ int main(int argc, char **argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
     return app.exit(e) == 0 ? kOk : kUsageError;
+  }
+  // --target: one CPU, or a list of x86-64 levels for a multi-versioned object.
+  std::vector<std::string> levels;
+  if (target == "multi") target = "x86-64-v2,x86-64-v3,x86-64-v4";
+  if (target.find(',') != std::string::npos) {
+    std::stringstream ss(target);
+    for (std::string t; std::getline(ss, t, ',');) {
+      if (xpr::aot::cpu_level(t) < 2) {
+        std::cerr << fmt::format("xprc: --target '{}': a multi-versioned object takes x86-64-v2, "
+                                 "x86-64-v3 and x86-64-v4 ('{}' is none of them)\n",
+                                 target, t);
+        return kUsageError;
+      }
+      if (std::find(levels.begin(), levels.end(), t) == levels.end()) levels.push_back(t);
+    }
+    std::sort(levels.begin(), levels.end(), [](const std::string &a, const std::string &b) {
+      return xpr::aot::cpu_level(a) < xpr::aot::cpu_level(b);
+    });
+  } else if (target != "host" && xpr::aot::cpu_level(target) < 2) {
+    std::cerr << fmt::format("xprc: --target '{}': expected host, x86-64-v2, x86-64-v3, "
+                             "x86-64-v4, a comma-separated list of those levels, or multi\n",
+                             target);
+    return kUsageError;
   }
   if (name.empty()) name = default_name(file);
   if (!xpr::aot::valid_c_name(name)) {
@@ -152,7 +177,8 @@ int main(int argc, char **argv) {
     const xpr::SourceFile src(file, read_file(file));
     xpr::aot::AotOptions opts;
     opts.name = name;
-    opts.cpu = target;
+    opts.cpu = levels.empty() ? target : levels.front();
+    opts.levels = levels.size() > 1 ? levels : std::vector<std::string>{};
     opts.target_label = target;
     opts.precision = precision == "fast" ? xpr::cg::Precision::Fast : xpr::cg::Precision::Accurate;
 
