@@ -1,6 +1,7 @@
 // bench/compile_bench.cpp — compile latency over a corpus of 20 expressions of 1 to 60
 // operations: cold compile, on-disk hit and in-memory hit, with each stage's share of the cold
 // time; optionally what each LLVM pipeline costs in compile time and buys in run time.
+// --csv FILE also writes one line per expression and pipeline (bench/report.py reads it).
 #include <xpr/xpr.hpp>
 
 #include "runtime/KernelCache.h"
@@ -11,7 +12,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -97,6 +100,7 @@ struct Options {
   int reps = 5;
   bool compare_pipelines = false;
   bool smoke = false;
+  std::string csv;
 };
 
 struct Row {
@@ -206,10 +210,13 @@ int main(int argc, char **argv) {
     if (a == "--reps" && i + 1 < argc) o.reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--compare-pipelines") o.compare_pipelines = true;
     else if (a == "--smoke") o.smoke = true;
+    else if (a == "--csv" && i + 1 < argc) o.csv = argv[++i];
     else {
       std::fprintf(stderr,
-                   "usage: xpr_bench_compile [--reps R] [--compare-pipelines] [--smoke]\n"
-                   "  median of R cold compiles, disk hits and memory hits per expression\n");
+                   "usage: xpr_bench_compile [--reps R] [--compare-pipelines] [--smoke] "
+                   "[--csv FILE]\n"
+                   "  median of R cold compiles, disk hits and memory hits per expression;\n"
+                   "  --csv FILE also writes them as CSV\n");
       return 2;
     }
   }
@@ -226,6 +233,27 @@ int main(int argc, char **argv) {
   fmt::print("xpr compile latency; one-time JIT/MLIR setup {:.1f} ms (not counted below)\n",
              init_ms);
   fmt::print("target: {}\n", kc.jit().target_description().substr(0, 80));
+
+  std::ofstream csv;
+  if (!o.csv.empty()) {
+    csv.open(o.csv, std::ios::binary | std::ios::trunc);
+    if (!csv) {
+      std::fprintf(stderr, "xpr_bench_compile: cannot write %s\n", o.csv.c_str());
+      return 1;
+    }
+    char date[64];
+    std::time_t now = std::time(nullptr);
+    std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    std::string target = kc.jit().target_description();
+    for (char &ch : target)
+      if (ch == '\n') ch = ' ';
+    csv << "# program: xpr_bench_compile\n# date: " << date << "\n# target: " << target
+        << "\n# reps: " << o.reps << "\n"
+        << fmt::format("# init_ms: {:.3f}\n", init_ms)
+        << "pipeline,index,ops,cold_ms,cold_cpu_ms,disk_ms,disk_kernel_ms,mem_us,"
+           "parse_ms,passes_ms,mlir_build_ms,mlir_lower_ms,llvm_opt_ms,machine_code_ms,load_ms,"
+           "expr\n";
+  }
 
   std::vector<xpr::cg::LlvmPipeline> pipelines{kc.jit().llvm_pipeline()};
   if (o.compare_pipelines)
@@ -245,6 +273,13 @@ int main(int argc, char **argv) {
       std::string e = r.expr.size() > 60 ? r.expr.substr(0, 57) + "..." : r.expr;
       fmt::print("{:>3} {:>4} {:>9.3f} {:>9.3f} {:>9.3f} {:>11.3f} {:>9.3f}  {}\n", i, r.ops,
                  r.cold_ms, r.cold_cpu_ms, r.disk_ms, r.disk_kernel_ms, r.mem_us, e);
+      if (csv) // the expression last and quoted: it holds commas
+        csv << fmt::format("{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},"
+                           "{:.4f},{:.4f},{:.4f},{:.4f},\"{}\"\n",
+                           pipeline_arg(pl), i, r.ops, r.cold_ms, r.cold_cpu_ms, r.disk_ms,
+                           r.disk_kernel_ms, r.mem_us, r.stages.parse_ms, r.stages.passes_ms,
+                           r.stages.mlir_build_ms, r.stages.mlir_lower_ms, r.stages.llvm_opt_ms,
+                           r.stages.machine_code_ms, r.stages.load_ms, r.expr);
       cold.push_back(r.cold_ms);
       cold_cpu.push_back(r.cold_cpu_ms);
       dsk.push_back(r.disk_ms);
@@ -280,5 +315,12 @@ int main(int argc, char **argv) {
     ok = ok && !rows.empty();
   }
   std::filesystem::remove_all(dir);
+  if (csv) {
+    csv.close();
+    if (csv.fail()) {
+      std::fprintf(stderr, "xpr_bench_compile: cannot write %s\n", o.csv.c_str());
+      return 1;
+    }
+  }
   return ok ? 0 : 1;
 }

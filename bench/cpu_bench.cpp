@@ -6,7 +6,15 @@
 // warm-up) next to a hand-written fused C++ loop over the same data, whose results xpr's must
 // match; then the per-call overhead of a cached eval and of a compiled program's run at small N.
 // It prints a plain-text table; --markdown FILE also writes the results as markdown.
+//
+// --sweep instead measures every expression at each N of a list (default 10^2 .. 10^8) against
+// the hand loop, Eigen (when built with it) and xpr on one thread, with the triad at each N and
+// at DRAM size, then the call overhead, and writes one CSV (--csv) for bench/report.py.
 #include "bench/hand_loops.h"
+#include "bench/sweep.h"
+#if XPR_BENCH_HAVE_EIGEN
+#include "bench/eigen_loops.h"
+#endif
 
 #include <xpr/xpr.hpp>
 
@@ -45,10 +53,20 @@
 #ifndef XPR_BENCH_BUILD_TYPE
 #define XPR_BENCH_BUILD_TYPE "?"
 #endif
+#ifndef XPR_BENCH_HAVE_EIGEN
+#define XPR_BENCH_HAVE_EIGEN 0
+#endif
+#ifndef XPR_BENCH_EIGEN_FLAGS
+#define XPR_BENCH_EIGEN_FLAGS "?"
+#endif
 
 namespace {
 
 namespace hand = xpr_bench::hand;
+namespace sweep = xpr_bench::sweep;
+#if XPR_BENCH_HAVE_EIGEN
+namespace eig = xpr_bench::eigen;
+#endif
 using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------------------------------------
@@ -63,6 +81,8 @@ struct Options {
   int calls = 20000;           // calls per call-overhead measurement
   std::string markdown;        // --markdown FILE
   bool fast = false;           // --precision fast
+  bool sweep = false;          // --sweep: every expression at every N of sw.sizes
+  sweep::Options sw;           // --sizes, --point-time, --min-reps, --csv
 };
 
 [[noreturn]] void usage(int code) {
@@ -78,7 +98,16 @@ struct Options {
       "  --precision P     xpr's math: accurate (default) or fast\n"
       "  --markdown FILE   also write the results as markdown; if FILE holds the markers\n"
       "                    <!-- xpr_bench_cpu:begin --> and <!-- xpr_bench_cpu:end -->, only the\n"
-      "                    text between them is replaced\n"
+      "                    text between them is replaced, else the block is appended to FILE\n"
+      "sweep mode (the data of scripts/bench.sh; --n, --reps, --warmup and --markdown do not "
+      "apply):\n"
+      "  --sweep           every expression at every N of --sizes: xpr, xpr on one thread, the\n"
+      "                    hand loop and Eigen, the triad at each N and at DRAM size, then the\n"
+      "                    call overhead; prints one line per measurement\n"
+      "  --sizes LIST      comma-separated N values, 1eK allowed (default 1e2,1e3,...,1e8)\n"
+      "  --point-time S    timed seconds aimed at per measurement (default 0.2)\n"
+      "  --min-reps K      timed runs per measurement at least (default 3), median reported\n"
+      "  --csv FILE        write the measurements as CSV (bench/report.py reads it)\n"
       "Exit status: 0 if every xpr result matched the hand loop, 1 if one did not or xpr failed,\n"
       "2 for bad options.\n",
       f);
@@ -102,6 +131,10 @@ Options parse_options(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "-h" || a == "--help") usage(0);
+    if (a == "--sweep") {
+      o.sweep = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "xpr_bench_cpu: unknown option or missing value: %s\n", argv[i]);
       usage(2);
@@ -121,6 +154,23 @@ Options parse_options(int argc, char **argv) {
       o.calls = static_cast<int>(parse_int(a, v, 1));
     else if (a == "--markdown")
       o.markdown = v;
+    else if (a == "--sizes") {
+      if (!sweep::parse_sizes(v, o.sw.sizes)) {
+        std::fprintf(stderr, "xpr_bench_cpu: --sizes wants N values >= 1 like 100,1e4, got '%s'\n",
+                     v);
+        usage(2);
+      }
+    } else if (a == "--point-time") {
+      char *end = nullptr;
+      o.sw.point_s = std::strtod(v, &end);
+      if (*end != '\0' || !(o.sw.point_s >= 0) || o.sw.point_s > 1e4) {
+        std::fprintf(stderr, "xpr_bench_cpu: --point-time wants seconds >= 0, got '%s'\n", v);
+        usage(2);
+      }
+    } else if (a == "--min-reps")
+      o.sw.min_reps = static_cast<int>(parse_int(a, v, 1));
+    else if (a == "--csv")
+      o.sw.csv = v;
     else if (a == "--precision" && (std::strcmp(v, "fast") == 0 || std::strcmp(v, "accurate") == 0))
       o.fast = std::strcmp(v, "fast") == 0;
     else {
@@ -326,10 +376,17 @@ struct Case {
   std::vector<std::pair<float, float>> ranges; // per input: uniform [lo, hi)
   Bound bound;
   Tolerance tol;
+  std::string suite; // the sweep report's group: elementwise, transcendental, blackscholes
   // The hand loop: inputs, params, outputs.
   std::function<void(const std::vector<const float *> &, const std::vector<float *> &,
                      std::int64_t)>
       hand;
+  // The same with Eigen, into the outputs; `scratch` holds eigen_scratch * n floats. Empty when
+  // the bench was built without Eigen.
+  std::function<void(const std::vector<const float *> &, const std::vector<float *> &,
+                     float *scratch, std::int64_t)>
+      eigen;
+  int eigen_scratch = 0;
 };
 
 std::string read_file(const std::string &path) {
@@ -358,8 +415,9 @@ std::vector<Case> make_cases() {
   const Tolerance bs{1e-4, 1e-3};     // prices up to ~100, with cancellation in call/put
   const std::pair<float, float> unit{-2.0f, 2.0f};
   std::vector<Case> cs;
-  auto one = [&](std::string expr, std::vector<std::string> ins, Bound b, Tolerance tol,
-                 std::function<void(const std::vector<const float *> &, float *, std::int64_t)> f) {
+  using One = std::function<void(const std::vector<const float *> &, float *, std::int64_t)>;
+  auto one = [&](std::string expr, std::vector<std::string> ins, Bound b, Tolerance tol, One f,
+                 [[maybe_unused]] One eigen) {
     Case c;
     c.name = expr;
     c.script = expr_script(ins, expr);
@@ -368,20 +426,41 @@ std::vector<Case> make_cases() {
     c.ranges.assign(ins.size(), unit);
     c.bound = b;
     c.tol = tol;
+    c.suite = b == Bound::Memory ? "elementwise" : "transcendental";
     c.hand = [f](const std::vector<const float *> &in, const std::vector<float *> &out,
                  std::int64_t n) { f(in, out[0], n); };
+#if XPR_BENCH_HAVE_EIGEN
+    c.eigen = [eigen](const std::vector<const float *> &in, const std::vector<float *> &out,
+                      float *, std::int64_t n) { eigen(in, out[0], n); };
+#endif
     cs.push_back(std::move(c));
   };
-  one("a + 2.5*b", {"a", "b"}, Bound::Memory, arith,
-      [](auto &in, float *o, std::int64_t n) { hand::add_scaled(in[0], in[1], o, n); });
-  one("((a*0.5 + b)*a - 1.0)*b + c", {"a", "b", "c"}, Bound::Memory, arith,
-      [](auto &in, float *o, std::int64_t n) { hand::poly(in[0], in[1], in[2], o, n); });
-  one("exp(-a*a)*sin(b) + log1p(c*c)", {"a", "b", "c"}, Bound::Compute, transc,
-      [](auto &in, float *o, std::int64_t n) { hand::transcendental(in[0], in[1], in[2], o, n); });
-  one("1/(1+exp(-a))", {"a"}, Bound::Compute, transc,
-      [](auto &in, float *o, std::int64_t n) { hand::sigmoid(in[0], o, n); });
-  one("where(a > b, a*a, b - c)", {"a", "b", "c"}, Bound::Memory, arith,
-      [](auto &in, float *o, std::int64_t n) { hand::select_where(in[0], in[1], in[2], o, n); });
+#if XPR_BENCH_HAVE_EIGEN
+#define XPR_BENCH_EIGEN_CALL(...) [](auto &in, float *o, std::int64_t n) { __VA_ARGS__; }
+#else
+#define XPR_BENCH_EIGEN_CALL(...) One()
+#endif
+  one(
+      "a + 2.5*b", {"a", "b"}, Bound::Memory, arith,
+      [](auto &in, float *o, std::int64_t n) { hand::add_scaled(in[0], in[1], o, n); },
+      XPR_BENCH_EIGEN_CALL(eig::add_scaled(in[0], in[1], o, n)));
+  one(
+      "((a*0.5 + b)*a - 1.0)*b + c", {"a", "b", "c"}, Bound::Memory, arith,
+      [](auto &in, float *o, std::int64_t n) { hand::poly(in[0], in[1], in[2], o, n); },
+      XPR_BENCH_EIGEN_CALL(eig::poly(in[0], in[1], in[2], o, n)));
+  one(
+      "exp(-a*a)*sin(b) + log1p(c*c)", {"a", "b", "c"}, Bound::Compute, transc,
+      [](auto &in, float *o, std::int64_t n) { hand::transcendental(in[0], in[1], in[2], o, n); },
+      XPR_BENCH_EIGEN_CALL(eig::transcendental(in[0], in[1], in[2], o, n)));
+  one(
+      "1/(1+exp(-a))", {"a"}, Bound::Compute, transc,
+      [](auto &in, float *o, std::int64_t n) { hand::sigmoid(in[0], o, n); },
+      XPR_BENCH_EIGEN_CALL(eig::sigmoid(in[0], o, n)));
+  one(
+      "where(a > b, a*a, b - c)", {"a", "b", "c"}, Bound::Memory, arith,
+      [](auto &in, float *o, std::int64_t n) { hand::select_where(in[0], in[1], in[2], o, n); },
+      XPR_BENCH_EIGEN_CALL(eig::select_where(in[0], in[1], in[2], o, n)));
+#undef XPR_BENCH_EIGEN_CALL
 
   Case b;
   b.name = "Black-Scholes (examples/blackscholes.xpr)";
@@ -395,10 +474,18 @@ std::vector<Case> make_cases() {
   b.ranges = {{5.0f, 30.0f}, {1.0f, 100.0f}, {0.25f, 10.0f}};
   b.bound = Bound::Compute;
   b.tol = bs;
+  b.suite = "blackscholes";
   b.hand = [](const std::vector<const float *> &in, const std::vector<float *> &out,
               std::int64_t n) {
     hand::blackscholes(in[0], in[1], in[2], 0.05f, 0.2f, out[0], out[1], n);
   };
+#if XPR_BENCH_HAVE_EIGEN
+  b.eigen = [](const std::vector<const float *> &in, const std::vector<float *> &out,
+               float *scratch, std::int64_t n) {
+    eig::blackscholes(in[0], in[1], in[2], 0.05f, 0.2f, out[0], out[1], scratch, n);
+  };
+  b.eigen_scratch = 3;
+#endif
   cs.push_back(std::move(b));
   return cs;
 }
@@ -740,7 +827,8 @@ std::string markdown(const Results &r) {
 }
 
 /// Writes the markdown results into `path`: between the markers if the file has them (so the
-/// surrounding method text survives), else as the whole file.
+/// surrounding method text survives), else appended to whatever the file holds (never replacing
+/// text it did not write), else as a new file.
 bool write_markdown(const std::string &path, const std::string &body) {
   std::string text;
   {
@@ -755,6 +843,8 @@ bool write_markdown(const std::string &path, const std::string &body) {
   auto b = text.find(kBegin), e = text.find(kEnd);
   if (b != std::string::npos && e != std::string::npos && b < e)
     text = text.substr(0, b) + block + text.substr(e + std::strlen(kEnd));
+  else if (!text.empty())
+    text += (text.back() == '\n' ? "\n" : "\n\n") + block + "\n";
   else
     text = "# xpr CPU benchmark results\n\n" + block + "\n";
   std::string tmp = path + ".tmp";
@@ -763,6 +853,263 @@ bool write_markdown(const std::string &path, const std::string &body) {
     if (!(f << text)) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The N sweep (--sweep)
+
+/// Everything at one N for one case: inputs, each side's outputs, Eigen's scratch.
+struct CaseBuffers {
+  std::vector<Buffer> in, hand_out, xpr_out, eigen_out;
+  Buffer scratch;
+  std::vector<const float *> in_p;
+  std::vector<float *> hand_p, xpr_p, eigen_p;
+
+  CaseBuffers(const Case &c, std::int64_t n) {
+    for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+      in.push_back(allocate(n));
+      hand::fill_uniform(in.back().get(), n, 100 + i, c.ranges[i].first, c.ranges[i].second);
+      in_p.push_back(in.back().get());
+    }
+    auto outs = [&](std::vector<Buffer> &b, std::vector<float *> &p) {
+      for (std::size_t i = 0; i < c.outputs.size(); ++i) {
+        b.push_back(allocate(n));
+        hand::fill_uniform(b.back().get(), n, 7, 0.0f, 0.0f); // first touch, outside timing
+        p.push_back(b.back().get());
+      }
+    };
+    outs(hand_out, hand_p);
+    outs(xpr_out, xpr_p);
+    if (c.eigen) {
+      outs(eigen_out, eigen_p);
+      if (c.eigen_scratch > 0) {
+        scratch = allocate(c.eigen_scratch * n);
+        hand::fill_uniform(scratch.get(), c.eigen_scratch * n, 7, 0.0f, 0.0f);
+      }
+    }
+  }
+};
+
+std::string check_word(const Check &c) { return c.bad ? "WRONG" : "ok"; }
+
+void print_point(const sweep::CsvRow &r, double stream_gbs) {
+  const double gbs = r.bytes / r.t.median_s / 1e9;
+  fmt::print("  {:<14} {:<44} N={:<10} {:<6} {:>12.3f} µs  {:>8.2f} GB/s  {:>6.1f}% STREAM  "
+             "{:>7} reps  {}\n",
+             r.suite, r.name.substr(0, 44), r.n, r.impl, r.t.median_s * 1e6, gbs,
+             100 * gbs / stream_gbs, r.t.reps, r.check);
+  std::fflush(stdout);
+}
+
+int run_sweep(Results &r) {
+  const Options &o = r.opt;
+  sweep::Options sw = o.sw;
+  if (sw.sizes.empty()) sw.sizes = sweep::default_sizes();
+  sweep::CsvWriter csv;
+  if (!o.sw.csv.empty() && !csv.open(o.sw.csv)) {
+    std::fprintf(stderr, "xpr_bench_cpu: cannot write %s\n", o.sw.csv.c_str());
+    return 1;
+  }
+
+  xpr::Options xo;
+  xo.precision = o.fast ? xpr::Precision::Fast : xpr::Precision::Accurate;
+  xpr::Context ctx(xo);
+  xpr::Options xo1 = xo;
+  xo1.threads = 1;
+  xpr::Context ctx1(xo1);
+  r.xpr_threads = ctx.threads();
+
+  // STREAM at DRAM size first: the reference every fraction in the report is taken against.
+  std::int64_t sn = o.stream_n;
+  if (sn == 0)
+    sn = 4 * std::max<std::int64_t>(r.machine.llc_bytes, 8 << 20) / std::int64_t(sizeof(float));
+  r.stream_n = sn;
+  r.stream_gbs = triad_gbs(sn, o.stream_reps);
+
+  const Machine &m = r.machine;
+  if (csv) {
+    csv.meta("program", "xpr_bench_cpu --sweep");
+    csv.meta("date", r.date);
+    csv.meta("machine", fmt::format("{}, {} cores, last-level cache L{} {}", m.cpu_model, m.cores,
+                                    m.llc_level, human_bytes(double(m.llc_bytes))));
+    csv.meta("llc_bytes", std::to_string(m.llc_bytes));
+    csv.meta("xpr_build", XPR_BENCH_BUILD_TYPE);
+    csv.meta("xpr_threads", std::to_string(ctx.threads()));
+    csv.meta("xpr_precision", o.fast ? "fast" : "accurate");
+    csv.meta("hand_flags", fmt::format("clang {} {}", __clang_version__, XPR_BENCH_HAND_FLAGS));
+    csv.meta("hand_threads", std::to_string(r.omp_threads));
+    csv.meta("hand_libm", vectorized_text(r));
+#if XPR_BENCH_HAVE_EIGEN
+    csv.meta("eigen",
+             fmt::format("Eigen {}; {}; 1 thread", eig::describe(), XPR_BENCH_EIGEN_FLAGS));
+#else
+    csv.meta("eigen", "not built (no Eigen3 found at configure time)");
+#endif
+    csv.meta("timing", fmt::format("median of >= {} runs aiming at {} s per point, after >= {} s "
+                                   "warm-up",
+                                   sw.min_reps, sw.point_s, sw.warm_s));
+    csv.meta("stream_gbs", fmt::format("{:.4f}", r.stream_gbs));
+    csv.meta("stream_n", std::to_string(sn));
+  }
+  sweep::CsvRow srow;
+  srow.suite = "stream";
+  srow.name = "triad (DRAM)";
+  srow.impl = "stream";
+  srow.n = sn;
+  srow.threads = r.omp_threads;
+  srow.stat = "best";
+  srow.t.median_s = srow.t.p10_s = srow.t.p90_s = 12.0 * double(sn) / (r.stream_gbs * 1e9);
+  srow.t.reps = o.stream_reps;
+  srow.bytes = 12.0 * double(sn);
+  if (csv) csv.row(srow);
+  fmt::print("xpr_bench_cpu --sweep — {}\nmachine: {}, {} cores, L{} {}\n", r.date, m.cpu_model,
+             m.cores, m.llc_level, human_bytes(double(m.llc_bytes)));
+  fmt::print("STREAM triad, 3 arrays of {} floats, best of {}: {:.2f} GB/s\n", sn, o.stream_reps,
+             r.stream_gbs);
+#if XPR_BENCH_HAVE_EIGEN
+  fmt::print("Eigen {} ({}), one thread\n", eig::describe(), XPR_BENCH_EIGEN_FLAGS);
+#else
+  fmt::print("Eigen: not built\n");
+#endif
+  fmt::print("threads: xpr {}, hand loops (OpenMP) {}\n\n", ctx.threads(), r.omp_threads);
+
+  const std::vector<Case> cases = make_cases();
+  // One compile per case and context: the scripts' dims are symbols, so one program serves all N.
+  std::vector<xpr::Program> progs, progs1;
+  std::vector<std::string> compile_errors(cases.size());
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    try {
+      progs.push_back(ctx.compile(cases[k].script));
+      progs1.push_back(ctx1.compile(cases[k].script));
+    } catch (const xpr::Error &e) {
+      compile_errors[k] = e.what();
+      progs.emplace_back();
+      progs1.emplace_back();
+    }
+  }
+
+  bool all_ok = true;
+  for (std::int64_t n : sw.sizes) {
+    {
+      // The triad at this N, timed like everything else (median): the like-for-like bandwidth
+      // when the arrays fit in a cache.
+      Buffer a = allocate(n), b = allocate(n), c = allocate(n);
+      hand::fill_uniform(a.get(), n, 1, 0.0f, 1.0f);
+      hand::fill_uniform(b.get(), n, 2, 0.0f, 1.0f);
+      hand::fill_uniform(c.get(), n, 3, 0.0f, 1.0f);
+      sweep::CsvRow t{"stream", "triad@N", "hand", n, r.omp_threads};
+      t.t = sweep::time_point([&] { hand::triad(a.get(), b.get(), c.get(), 3.0f, n); }, sw);
+      t.bytes = 12.0 * double(n);
+      print_point(t, r.stream_gbs);
+      if (csv) csv.row(t);
+    }
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      const Case &c = cases[k];
+      CaseBuffers buf(c, n);
+      const double bytes = 4.0 * double(c.inputs.size() + c.outputs.size()) * double(n);
+      auto emit = [&](const char *impl, int threads, const sweep::Timing &t, std::string check) {
+        sweep::CsvRow row{c.suite, c.name, impl, n, threads};
+        row.t = t;
+        row.bytes = bytes;
+        row.check = std::move(check);
+        print_point(row, r.stream_gbs);
+        if (csv) csv.row(row);
+      };
+      emit("hand", r.omp_threads, sweep::time_point([&] { c.hand(buf.in_p, buf.hand_p, n); }, sw),
+           "-");
+
+      auto run_xpr = [&](xpr::Program &p, const char *impl, int threads) {
+        if (!compile_errors[k].empty()) {
+          std::fprintf(stderr, "xpr_bench_cpu: %s: xpr failed:\n%s\n", c.name.c_str(),
+                       compile_errors[k].c_str());
+          all_ok = false;
+          return;
+        }
+        xpr::Inputs inputs;
+        xpr::Outputs outputs;
+        xpr::Params params;
+        for (std::size_t i = 0; i < c.inputs.size(); ++i)
+          inputs.emplace(c.inputs[i], view_of(buf.in[i].get(), n));
+        for (std::size_t i = 0; i < c.params.size(); ++i)
+          params.emplace(c.params[i], xpr::Scalar(c.param_values[i]));
+        for (std::size_t i = 0; i < c.outputs.size(); ++i) {
+          hand::fill_uniform(buf.xpr_p[i], n, 7, 0.0f, 0.0f); // no stale result can pass
+          outputs.emplace(c.outputs[i], view_of(buf.xpr_p[i], n));
+        }
+        try {
+          sweep::quiesce_openmp(); // the fill above woke OpenMP's workers
+          sweep::Timing t = sweep::time_point([&] { p.run_into(inputs, outputs, params); }, sw);
+          Check chk;
+          for (std::size_t i = 0; i < c.outputs.size(); ++i)
+            check_into(chk, buf.xpr_p[i], buf.hand_p[i], n, c.tol);
+          if (chk.bad) {
+            all_ok = false;
+            std::fprintf(stderr,
+                         "xpr_bench_cpu: %s (%s), N=%lld: %lld elements differ from the hand "
+                         "loop; first at [%lld]: %.9g vs %.9g\n",
+                         c.name.c_str(), impl, (long long)n, (long long)chk.bad,
+                         (long long)chk.first_bad, chk.got, chk.want);
+          }
+          emit(impl, threads, t, check_word(chk));
+        } catch (const xpr::Error &e) {
+          std::fprintf(stderr, "xpr_bench_cpu: %s, N=%lld: xpr failed:\n%s\n", c.name.c_str(),
+                       (long long)n, e.what());
+          all_ok = false;
+        }
+      };
+      run_xpr(progs[k], "xpr", ctx.threads());
+      run_xpr(progs1[k], "xpr-1t", 1);
+
+      if (c.eigen) {
+        sweep::quiesce_openmp();
+        sweep::Timing t =
+            sweep::time_point([&] { c.eigen(buf.in_p, buf.eigen_p, buf.scratch.get(), n); }, sw);
+        Check chk;
+        for (std::size_t i = 0; i < c.outputs.size(); ++i)
+          check_into(chk, buf.eigen_p[i], buf.hand_p[i], n, c.tol);
+        if (chk.bad) {
+          // Eigen's math library is not xpr's to answer for, but a time for a wrong result is
+          // not a time: report it and fail the run, as for xpr.
+          all_ok = false;
+          std::fprintf(stderr,
+                       "xpr_bench_cpu: %s (Eigen), N=%lld: %lld elements differ from the hand "
+                       "loop; first at [%lld]: %.9g vs %.9g\n",
+                       c.name.c_str(), (long long)n, (long long)chk.bad, (long long)chk.first_bad,
+                       chk.got, chk.want);
+        }
+        emit("eigen", 1, t, check_word(chk));
+      }
+    }
+  }
+
+  // Call overhead, as in the single-size mode.
+  try {
+    run_call_overhead(ctx, r);
+  } catch (const xpr::Error &e) {
+    std::fprintf(stderr, "xpr_bench_cpu: call overhead: xpr failed:\n%s\n", e.what());
+    all_ok = false;
+  }
+  for (const Row &row : r.rows) // only call-overhead rows that were wrong land here
+    all_ok = all_ok && row.error.empty() && row.check.bad == 0;
+  fmt::print("\ncall overhead (a + 2.5*b, f32), {} calls:\n", o.calls);
+  for (const CallRow &cr : r.calls) {
+    fmt::print("  {:<36} N={:<6} median {:.2f} µs, p10 {:.2f}, p90 {:.2f}\n", cr.what, cr.n,
+               cr.median_us, cr.p10_us, cr.p90_us);
+    sweep::CsvRow row{"calls", cr.what, "xpr", cr.n, ctx.threads()};
+    row.t.median_s = cr.median_us * 1e-6;
+    row.t.p10_s = cr.p10_us * 1e-6;
+    row.t.p90_s = cr.p90_us * 1e-6;
+    row.t.reps = o.calls;
+    row.bytes = 12.0 * double(cr.n);
+    row.check = r.rows.empty() ? "ok" : "WRONG";
+    if (csv) csv.row(row);
+  }
+  if (csv && !csv.close()) {
+    std::fprintf(stderr, "xpr_bench_cpu: cannot write %s\n", o.sw.csv.c_str());
+    return 1;
+  }
+  if (!all_ok) std::fprintf(stderr, "xpr_bench_cpu: some results were WRONG (see above)\n");
+  return all_ok ? 0 : 1;
 }
 
 std::string now_text() {
@@ -775,17 +1122,29 @@ std::string now_text() {
 } // namespace
 
 int main(int argc, char **argv) {
-  // Idle OpenMP workers would otherwise spin for 200 ms after each hand loop and steal the
-  // cores from xpr's own threads timed right after; passive waiting costs the hand loops only
-  // a thread wake-up per loop, microseconds against milliseconds.
-  setenv("OMP_WAIT_POLICY", "passive", 0);
-
   Results r;
   r.opt = parse_options(argc, argv);
+  // Idle OpenMP workers would otherwise spin for 200 ms after each hand loop and steal the
+  // cores from xpr's own threads timed right after; passive waiting costs the hand loops only
+  // a thread wake-up per loop, microseconds against milliseconds. The sweep, down to N = 100,
+  // cannot ignore those microseconds (sweep::configure_openmp). Before the first OpenMP call.
+  if (r.opt.sweep)
+    sweep::configure_openmp();
+  else
+    setenv("OMP_WAIT_POLICY", "passive", 0);
   r.machine = describe_machine();
   r.omp_threads = hand::num_threads();
   r.vectorized = libmvec_imports();
   r.date = now_text();
+
+  if (r.opt.sweep) {
+    try {
+      return run_sweep(r);
+    } catch (const xpr::Error &e) {
+      std::fprintf(stderr, "xpr_bench_cpu: xpr failed:\n%s\n", e.what());
+      return 1;
+    }
+  }
 
   bool all_ok = true;
   try {

@@ -7,8 +7,16 @@
 // of the STREAM triad's. Exits 1 when an xpr result disagrees with the hand loop beyond the
 // tolerance of a reordered f32 sum. XPR_REDUCE_JIT=0 runs xpr's reductions through the runtime's
 // C++ block loops instead of the JIT reduce kernels (the same bits, for comparison).
+//
+// --sweep instead measures the whole-array reductions sum(a), sum(a*b), sum(exp(a)*b), max(a) and
+// argmax(a) at each N of a list (default 10^2 .. 10^8): xpr, xpr on one thread, the hand loop and
+// Eigen (when built with it), after the STREAM triad, and writes a CSV (--csv) for bench/report.py.
 #include "bench/hand_loops.h"
 #include "bench/reduce_hand.h"
+#include "bench/sweep.h"
+#if XPR_BENCH_HAVE_EIGEN
+#include "bench/eigen_loops.h"
+#endif
 #include "runtime/Reduce.h"
 
 #include <xpr/xpr.hpp>
@@ -22,15 +30,29 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#ifndef XPR_BENCH_BUILD_TYPE
+#define XPR_BENCH_BUILD_TYPE "?"
+#endif
+#ifndef XPR_BENCH_HAVE_EIGEN
+#define XPR_BENCH_HAVE_EIGEN 0
+#endif
+#ifndef XPR_BENCH_EIGEN_FLAGS
+#define XPR_BENCH_EIGEN_FLAGS "?"
+#endif
+
 namespace {
 
 namespace hand = xpr_bench::hand;
 namespace rhand = xpr_bench::reduce_hand;
+namespace sweep = xpr_bench::sweep;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -38,14 +60,22 @@ struct Options {
   int reps = 20, warmup = 3, threads = 0;
   std::int64_t stream_n = 0; // 0: 4 x 2^25 floats per array (512 MiB in all), above any LLC here
   int stream_reps = 10;
+  bool sweep = false; // --sweep
+  sweep::Options sw;  // --sizes, --point-time, --min-reps, --csv
 };
 
 [[noreturn]] void usage(const char *msg) {
-  std::fprintf(stderr,
-               "xpr_bench_reduce: %s\n"
-               "usage: xpr_bench_reduce [--n N] [--rows R] [--cols C] [--reps K] [--warmup W]\n"
-               "                        [--threads T] [--stream-n N] [--stream-reps K]\n",
-               msg);
+  std::fprintf(
+      stderr,
+      "xpr_bench_reduce: %s\n"
+      "usage: xpr_bench_reduce [--n N] [--rows R] [--cols C] [--reps K] [--warmup W]\n"
+      "                        [--threads T] [--stream-n N] [--stream-reps K]\n"
+      "       xpr_bench_reduce --sweep [--sizes N1,N2,...] [--point-time S]\n"
+      "                        [--min-reps K] [--csv FILE] [--stream-n N] [--stream-reps K]\n"
+      "  --sweep: sum(a), sum(a*b), sum(exp(a)*b), max(a), argmax(a) at each N of --sizes\n"
+      "  (default 1e2,1e3,...,1e8): xpr, xpr on one thread, hand loop, Eigen; median of\n"
+      "  >= --min-reps (3) runs aiming at --point-time (0.2) s per point\n",
+      msg);
   std::exit(2);
 }
 
@@ -53,7 +83,26 @@ Options parse(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--sweep") {
+      o.sweep = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value after " + a).c_str());
+    if (a == "--sizes") {
+      if (!sweep::parse_sizes(argv[++i], o.sw.sizes)) usage("--sizes wants N values like 100,1e4");
+      continue;
+    }
+    if (a == "--csv") {
+      o.sw.csv = argv[++i];
+      continue;
+    }
+    if (a == "--point-time") {
+      char *end = nullptr;
+      o.sw.point_s = std::strtod(argv[++i], &end);
+      if (*end != '\0' || !(o.sw.point_s >= 0) || o.sw.point_s > 1e4)
+        usage("--point-time wants seconds >= 0");
+      continue;
+    }
     long long v = std::atoll(argv[++i]);
     if (v < 1) usage(("bad value for " + a).c_str());
     if (a == "--n") o.n = v;
@@ -64,6 +113,7 @@ Options parse(int argc, char **argv) {
     else if (a == "--threads") o.threads = static_cast<int>(v);
     else if (a == "--stream-n") o.stream_n = v;
     else if (a == "--stream-reps") o.stream_reps = static_cast<int>(v);
+    else if (a == "--min-reps") o.sw.min_reps = static_cast<int>(v);
     else usage(("unknown option " + a).c_str());
   }
   return o;
@@ -134,6 +184,219 @@ void check(const char *what, double x, double h, double scale, double tol = 1e-5
 xpr::Array v1(float *p, std::int64_t n) { return xpr::view(p, xpr::f32, {n}); }
 xpr::Array v2(float *p, std::int64_t r, std::int64_t c) { return xpr::view(p, xpr::f32, {r, c}); }
 
+// ---------------------------------------------------------------------------------------------
+// The N sweep (--sweep)
+
+/// A whole-array reduction: its xpr script, and the hand and Eigen versions returning the value
+/// (argmax's index as a double: exact below 2^53).
+struct SweepCase {
+  std::string name, script;
+  int inputs;                   // a, or a and b
+  double (*term)(float, float); // a sum's term (its error scale is the sum of |term|); null:
+                                // max and argmax, exact in any order
+  xpr::DType out_dtype;         // f32, or i64 for argmax
+  std::function<double(const float *, const float *, std::int64_t)> hand, eigen;
+};
+
+std::vector<SweepCase> sweep_cases() {
+  const std::string a = "input a: f32[n]\n", ab = "input a: f32[n]\ninput b: f32[n]\n";
+  std::vector<SweepCase> v{
+      {"sum(a)", a + "output s = sum(a)\n", 1, [](float x, float) { return double(x); }, xpr::f32,
+       [](const float *x, const float *, std::int64_t n) { return double(rhand::sum(x, n)); },
+       nullptr},
+      {"sum(a*b)", ab + "output s = sum(a * b)\n", 2,
+       [](float x, float y) { return double(x) * y; }, xpr::f32,
+       [](const float *x, const float *y, std::int64_t n) { return double(rhand::dot(x, y, n)); },
+       nullptr},
+      {"sum(exp(a)*b)", ab + "output s = sum(exp(a) * b)\n", 2,
+       [](float x, float y) { return std::exp(double(x)) * y; }, xpr::f32,
+       [](const float *x, const float *y, std::int64_t n) {
+         return double(rhand::exp_dot(x, y, n));
+       },
+       nullptr},
+      {"max(a)", a + "output s = max(a)\n", 1, nullptr, xpr::f32,
+       [](const float *x, const float *, std::int64_t n) { return double(rhand::max_value(x, n)); },
+       nullptr},
+      {"argmax(a)", a + "output s = argmax(a)\n", 1, nullptr, xpr::i64,
+       [](const float *x, const float *, std::int64_t n) { return double(rhand::argmax(x, n)); },
+       nullptr},
+  };
+#if XPR_BENCH_HAVE_EIGEN
+  namespace eig = xpr_bench::eigen;
+  v[0].eigen = [](const float *x, const float *, std::int64_t n) { return double(eig::sum(x, n)); };
+  v[1].eigen = [](const float *x, const float *y, std::int64_t n) {
+    return double(eig::dot(x, y, n));
+  };
+  v[2].eigen = [](const float *x, const float *y, std::int64_t n) {
+    return double(eig::exp_dot(x, y, n));
+  };
+  v[3].eigen = [](const float *x, const float *, std::int64_t n) { return double(eig::max(x, n)); };
+  v[4].eigen = [](const float *x, const float *, std::int64_t n) {
+    return double(eig::argmax(x, n));
+  };
+#endif
+  return v;
+}
+
+std::string machine_text() {
+  std::string model = "unknown";
+  if (std::FILE *f = std::fopen("/proc/cpuinfo", "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, f)) {
+      if (std::strncmp(line, "model name", 10) != 0) continue;
+      const char *colon = std::strchr(line, ':');
+      if (colon) {
+        model = colon + 1 + std::strspn(colon + 1, " \t");
+        while (!model.empty() && (model.back() == '\n' || model.back() == ' '))
+          model.pop_back();
+      }
+      break;
+    }
+    std::fclose(f);
+  }
+  return fmt::format("{}, {} cores", model, sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+int run_sweep(const Options &o, int xpr_threads) {
+  sweep::Options sw = o.sw;
+  if (sw.sizes.empty()) sw.sizes = sweep::default_sizes();
+  sweep::CsvWriter csv;
+  if (!sw.csv.empty() && !csv.open(sw.csv)) {
+    std::fprintf(stderr, "xpr_bench_reduce: cannot write %s\n", sw.csv.c_str());
+    return 1;
+  }
+  xpr::Options xo;
+  xo.threads = xpr_threads;
+  xpr::Context ctx(xo);
+  xpr::Options xo1;
+  xo1.threads = 1;
+  xpr::Context ctx1(xo1);
+  const int omp = hand::num_threads();
+
+  const std::int64_t sn = o.stream_n ? o.stream_n : (std::int64_t{1} << 25);
+  const double stream = stream_triad_gbs(sn, o.stream_reps);
+  char date[64];
+  std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  if (csv) {
+    csv.meta("program", "xpr_bench_reduce --sweep");
+    csv.meta("date", date);
+    csv.meta("machine", machine_text());
+    csv.meta("xpr_build", XPR_BENCH_BUILD_TYPE);
+    csv.meta("xpr_threads", std::to_string(ctx.threads()));
+    csv.meta("block_reductions", xpr::rt::reduce_jit() ? "JIT reduce kernels" : "C++ loops");
+    csv.meta("hand_threads", std::to_string(omp));
+#if XPR_BENCH_HAVE_EIGEN
+    csv.meta("eigen", fmt::format("Eigen {}; {}; 1 thread", xpr_bench::eigen::describe(),
+                                  XPR_BENCH_EIGEN_FLAGS));
+#else
+    csv.meta("eigen", "not built (no Eigen3 found at configure time)");
+#endif
+    csv.meta("stream_gbs", fmt::format("{:.4f}", stream));
+    csv.meta("stream_n", std::to_string(sn));
+  }
+  sweep::CsvRow srow{"stream", "triad (DRAM)", "stream", sn, omp, "best"};
+  srow.t.median_s = srow.t.p10_s = srow.t.p90_s = 12.0 * double(sn) / (stream * 1e9);
+  srow.t.reps = o.stream_reps;
+  srow.bytes = 12.0 * double(sn);
+  if (csv) csv.row(srow);
+  fmt::print("xpr_bench_reduce --sweep — {}\nmachine: {}\nSTREAM triad ({} floats per array): "
+             "{:.2f} GB/s\nthreads: xpr {}, hand loops (OpenMP) {}\n\n",
+             date, machine_text(), sn, stream, ctx.threads(), omp);
+
+  bool ok = true;
+  const std::vector<SweepCase> cases = sweep_cases();
+  std::vector<xpr::Program> progs, progs1;
+  for (const SweepCase &c : cases) {
+    progs.push_back(ctx.compile(c.script));
+    progs1.push_back(ctx1.compile(c.script));
+  }
+  for (std::int64_t n : sw.sizes) {
+    Buffer a = allocate(n), b = allocate(n);
+    // Mean-zero data, as in the single-size mode: sums of terms of both signs stay small, so
+    // the f32 sums of every side stay within a tolerance of each other at N = 10^8.
+    hand::fill_uniform(a.get(), n, 11, -1, 1);
+    hand::fill_uniform(b.get(), n, 12, -1, 1);
+    {
+      // The triad at this N (median, like every other point): the like-for-like bandwidth when
+      // the arrays fit in a cache.
+      Buffer c = allocate(n);
+      hand::fill_uniform(c.get(), n, 3, 0, 1);
+      sweep::CsvRow t{"stream", "triad@N", "hand", n, omp};
+      t.t = sweep::time_point([&] { hand::triad(c.get(), a.get(), b.get(), 3.0f, n); }, sw);
+      t.bytes = 12.0 * double(n);
+      const double gbs = t.bytes / t.t.median_s / 1e9;
+      fmt::print("  {:<14} N={:<10} {:<6} {:>12.3f} µs  {:>8.2f} GB/s  {:>6.1f}% STREAM  {:>7} "
+                 "reps\n",
+                 "triad@N", n, "hand", t.t.median_s * 1e6, gbs, 100 * gbs / stream, t.t.reps);
+      if (csv) csv.row(t);
+    }
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      const SweepCase &c = cases[k];
+      const double bytes = 4.0 * c.inputs * double(n) + (c.out_dtype == xpr::i64 ? 8 : 4);
+      double scale = 0; // sum |terms|: the scale of a sum's rounding error
+      if (c.term)
+        for (std::int64_t i = 0; i < n; ++i)
+          scale += std::fabs(c.term(a[i], b[i]));
+      auto agrees = [&](double x, double h) {
+        return !c.term ? x == h : std::fabs(x - h) <= 1e-5 * std::max(scale, 1e-30);
+      };
+      auto emit = [&](const char *impl, int threads, const sweep::Timing &t, bool good, double x,
+                      double h) {
+        sweep::CsvRow row{"reduction", c.name, impl, n, threads};
+        row.t = t;
+        row.bytes = bytes;
+        row.check = good ? "ok" : "WRONG";
+        if (!good) {
+          std::fprintf(stderr, "xpr_bench_reduce: %s (%s), N=%lld: %.9g, hand loop %.9g\n",
+                       c.name.c_str(), impl, (long long)n, x, h);
+          ok = false;
+        }
+        const double gbs = bytes / t.median_s / 1e9;
+        fmt::print("  {:<14} N={:<10} {:<6} {:>12.3f} µs  {:>8.2f} GB/s  {:>6.1f}% STREAM  {:>7} "
+                   "reps  {}\n",
+                   c.name, n, impl, t.median_s * 1e6, gbs, 100 * gbs / stream, t.reps, row.check);
+        std::fflush(stdout);
+        if (csv) csv.row(row);
+      };
+      double h = 0;
+      sweep::Timing th = sweep::time_point([&] { h = c.hand(a.get(), b.get(), n); }, sw);
+      emit("hand", omp, th, true, h, h);
+
+      // The output: a rank-0 array of the result's dtype, filled with NaN / -1 before each side.
+      double out_f64 = 0;
+      float out_f32 = 0;
+      std::int64_t out_i64 = 0;
+      xpr::Inputs in{{"a", v1(a.get(), n)}};
+      if (c.inputs == 2) in.emplace("b", v1(b.get(), n));
+      xpr::Outputs out{{"s", c.out_dtype == xpr::i64 ? xpr::view(&out_i64, xpr::i64, {})
+                                                     : xpr::view(&out_f32, xpr::f32, {})}};
+      auto result = [&] { return c.out_dtype == xpr::i64 ? double(out_i64) : double(out_f32); };
+      sweep::quiesce_openmp(); // after the hand loop's point, before xpr's and Eigen's
+      for (int side = 0; side < 2; ++side) {
+        xpr::Program &p = side == 0 ? progs[k] : progs1[k];
+        out_f32 = NAN;
+        out_i64 = -1;
+        sweep::Timing t = sweep::time_point([&] { p.run_into(in, out); }, sw);
+        out_f64 = result();
+        emit(side == 0 ? "xpr" : "xpr-1t", side == 0 ? ctx.threads() : 1, t, agrees(out_f64, h),
+             out_f64, h);
+      }
+      if (c.eigen) {
+        double e = 0;
+        sweep::Timing te = sweep::time_point([&] { e = c.eigen(a.get(), b.get(), n); }, sw);
+        emit("eigen", 1, te, agrees(e, h), e, h);
+      }
+    }
+  }
+  if (csv && !csv.close()) {
+    std::fprintf(stderr, "xpr_bench_reduce: cannot write %s\n", sw.csv.c_str());
+    return 1;
+  }
+  if (!ok) std::fprintf(stderr, "xpr_bench_reduce: some results were WRONG (see above)\n");
+  return ok ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -141,8 +404,20 @@ int main(int argc, char **argv) {
   // machine with few cores takes the cores from the xpr run measured right after the hand loop
   // (measured: sum(a*b) at 10^7 f32 looked 1.6x slower). Passive workers sleep instead; the hand
   // loops' own times do not change. Set before the first parallel region; the user's value wins.
-  setenv("OMP_WAIT_POLICY", "passive", 0);
+  // The sweep, down to N = 100, cannot ignore the wake-ups (sweep::configure_openmp).
   const Options o = parse(argc, argv);
+  if (o.sweep)
+    sweep::configure_openmp();
+  else
+    setenv("OMP_WAIT_POLICY", "passive", 0);
+  if (o.sweep) {
+    try {
+      return run_sweep(o, o.threads);
+    } catch (const xpr::Error &e) {
+      std::fprintf(stderr, "xpr_bench_reduce: xpr failed:\n%s\n", e.what());
+      return 1;
+    }
+  }
   xpr::Options xo;
   xo.threads = o.threads;
   xpr::Context ctx(xo);
@@ -229,9 +504,10 @@ int main(int argc, char **argv) {
     const double xg = r.bytes / r.xpr_s / 1e9, hg = r.bytes / r.hand_s / 1e9;
     std::printf("%-26s %10.3f %9.1f %7.0f%% %10.3f %9.1f %7.0f%% %8.2f\n", r.name.c_str(),
                 r.xpr_s * 1e3, xg, 100 * xg / stream, r.hand_s * 1e3, hg, 100 * hg / stream,
-                r.hand_s / r.xpr_s);
+                r.xpr_s / r.hand_s);
   }
-  std::printf("\nbytes counted: inputs read once + outputs written once (STREAM's convention).\n");
+  std::printf("\nbytes counted: inputs read once + outputs written once (STREAM's convention); "
+              "xpr/hand: xpr's time over the hand loop's (below 1: xpr is faster).\n");
   if (g_bad) return 1;
   return 0;
 }

@@ -15,6 +15,8 @@ PKGS=(
   python3 python3-numpy tmux
   # examples and docs: libpng (the Mandelbrot PNG), Doxygen (the API reference, `docs` target)
   libpng-dev doxygen
+  # bench/: Eigen (the sweep's third side) and gnuplot (scripts/bench.sh draws its charts)
+  libeigen3-dev gnuplot-nox
 )
 
 missing=()

@@ -1,0 +1,186 @@
+// bench/gpu_bench.cpp — the GPU section of bench/: fused elementwise kernels on device-resident
+// arrays against the device's device-to-device copy bandwidth (docs/gpu.md). Not a test: where no
+// GPU is present it says so and exits 0.
+//
+//   xpr_bench_gpu [--n N] [--reps R]      N elements per array (default 2^28), best of R runs
+#include "compiler/codegen/GpuJit.h"
+#include "compiler/passes/Pipeline.h"
+#include "frontend/Frontend.h"
+#include "runtime/Execute.h"
+#include "runtime/cuda/CudaDriver.h"
+
+#include <xpr/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace xpr;
+using namespace xpr::rt::cuda;
+
+struct Case {
+  const char *name;
+  const char *script;
+};
+
+const Case kCases[] = {
+    {"triad a*b+c", "input a: f32[n]\ninput b: f32[n]\ninput c: f32[n]\noutput r = a * b + c\n"},
+    {"scale a*2", "input a: f32[n]\noutput r = a * 2\n"},
+    {"a*exp(-b)+sqrt(c)",
+     "input a: f32[n]\ninput b: f32[n]\ninput c: f32[n]\noutput r = a * exp(-b) + sqrt(c)\n"},
+    {"where/clip", "input a: f32[n]\ninput b: f32[n]\noutput r = where(a > b, clip(a, 0, 1), b)\n"},
+    {"f64 a*b+c", "input a: f64[n]\ninput b: f64[n]\ninput c: f64[n]\noutput r = a * b + c\n"},
+    {"black-scholes",
+     "input S: f32[n]\ninput K: f32[n]\ninput T: f32[n]\nparam r: f32\nparam v: f32\n"
+     "let sqrtT = sqrt(T)\n"
+     "let d1 = (log(S / K) + (r + 0.5 * v * v) * T) / (v * sqrtT)\n"
+     "let d2 = d1 - v * sqrtT\n"
+     "output call = S * ncdf(d1) - K * exp(-r * T) * ncdf(d2)\n"
+     "output put  = K * exp(-r * T) * ncdf(-d2) - S * ncdf(-d1)\n"},
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// Best wall time of `reps` runs of `fn` followed by a stream synchronization.
+template <class F> double best_of(int reps, const Stream &s, F fn) {
+  fn();
+  s.sync(); // warm-up: module load, first-touch
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    s.sync();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+/// Fills a device array with values in [0.5, 1.5) (no NaN or denormal slow paths).
+void fill(const Stream &s, const DeviceBuffer &b, DType t, std::int64_t n) {
+  const std::int64_t chunk = std::min<std::int64_t>(n, 1 << 20);
+  std::vector<unsigned char> host(static_cast<std::size_t>(chunk * dtype_size(t)));
+  for (std::int64_t i = 0; i < chunk; ++i) {
+    double v = 0.5 + static_cast<double>((i * 2654435761u) % 1000) / 1000.0;
+    if (t == DType::F32) {
+      float f = static_cast<float>(v);
+      std::memcpy(&host[static_cast<std::size_t>(i * 4)], &f, 4);
+    } else {
+      std::memcpy(&host[static_cast<std::size_t>(i * 8)], &v, 8);
+    }
+  }
+  for (std::int64_t off = 0; off < n; off += chunk) {
+    const std::int64_t m = std::min(chunk, n - off);
+    s.to_device(b.ptr() + static_cast<CUdeviceptr>(off * dtype_size(t)), host.data(),
+                static_cast<std::size_t>(m * dtype_size(t)));
+    s.sync();
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::int64_t n = std::int64_t{1} << 28;
+  int reps = 20;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--n")
+      n = std::atoll(argv[i + 1]);
+    else if (a == "--reps")
+      reps = std::max(1, std::atoi(argv[i + 1]));
+    else {
+      fmt::print(stderr, "usage: xpr_bench_gpu [--n N] [--reps R]\n");
+      return 2;
+    }
+  }
+  std::string why;
+  if (!Driver::try_get(&why)) {
+    fmt::print("gpu_bench: skipped: no CUDA driver/GPU found: {}\n", why);
+    return 0;
+  }
+  try {
+    Device dev(0);
+    Stream s(dev);
+    const int sm = cg::gpu_target_sm(dev.compute_capability());
+    fmt::print("gpu_bench: {} (sm_{}, {} SMs, PTX for sm_{}), N = {}, best of {}\n", dev.name(),
+               dev.compute_capability(), dev.multiprocessors(), sm, n, reps);
+
+    // The reference: a device-to-device copy reads and writes every byte once.
+    DeviceBuffer src(dev, static_cast<std::size_t>(n * 4)),
+        dst(dev, static_cast<std::size_t>(n * 4));
+    const double tc =
+        best_of(reps, s, [&] { s.copy(dst.ptr(), src.ptr(), static_cast<std::size_t>(n * 4)); });
+    const double copy_gbs = 2.0 * static_cast<double>(n) * 4 / tc / 1e9;
+    fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  (reference)\n", "cuMemcpyDtoD f32", tc * 1e3,
+               copy_gbs);
+
+    cg::GpuJit jit;
+    for (const Case &c : kCases) {
+      passes::Plan plan = passes::lower_to_plan(fe::compile_script(SourceFile(c.name, c.script)));
+      if (plan.steps.size() != 1 || plan.steps[0].kind != passes::Step::Kind::Kernel) {
+        fmt::print("{:<22} skipped: not one elementwise kernel\n", c.name);
+        continue;
+      }
+      const passes::KernelStep &ks = plan.steps[0].kernel;
+      cg::GpuKernel k;
+      k.kernel = &ks.kernel;
+      k.name = "bench";
+      k.spec.spec.rank = 1;
+      k.spec.spec.inputs.assign(ks.inputs.size(), cg::Layout::Contiguous);
+      k.spec.spec.outputs.assign(ks.outputs.size(), cg::Layout::Contiguous);
+      k.spec.index64 = n >= (std::int64_t{1} << 30);
+      k.spec.vector = cg::gpu_vector_width(ks.kernel, k.spec.spec); // cuMemAlloc: 256-B aligned
+      auto mod = Module::from_ptx(dev, jit.compile_ptx({k}, sm));
+      CUfunction f = mod->function("bench");
+
+      std::vector<DeviceBuffer> bufs;
+      std::vector<std::uint64_t> vals;
+      std::int64_t bytes = 0;
+      for (int b : ks.inputs) {
+        DType t = plan.buffers[static_cast<std::size_t>(b)].type.dtype;
+        bufs.emplace_back(dev, static_cast<std::size_t>(n * dtype_size(t)));
+        fill(s, bufs.back(), t, n);
+        bytes += n * dtype_size(t);
+      }
+      for (int b : ks.outputs) {
+        DType t = plan.buffers[static_cast<std::size_t>(b)].type.dtype;
+        bufs.emplace_back(dev, static_cast<std::size_t>(n * dtype_size(t)));
+        bytes += n * dtype_size(t);
+      }
+      for (const DeviceBuffer &b : bufs)
+        vals.push_back(b.ptr());
+      const std::map<std::string, double> param_values{{"r", 0.05}, {"v", 0.2}};
+      for (int pi : ks.params) {
+        const passes::ParamInfo &p = plan.params[static_cast<std::size_t>(pi)];
+        vals.push_back(rt::pack_param(Scalar(param_values.at(p.name)), p.dtype));
+      }
+      vals.push_back(static_cast<std::uint64_t>(n)); // shape[0]
+      vals.push_back(static_cast<std::uint64_t>(n)); // total
+      if (static_cast<int>(vals.size()) != cg::gpu_param_count(ks.kernel, k.spec.spec))
+        throw Error(ErrorKind::Internal, "gpu_bench: argument count mismatch");
+      std::vector<void *> args;
+      for (auto &v : vals)
+        args.push_back(&v);
+      const LaunchConfig lc = launch_config(dev, f, n);
+      const double t = best_of(reps, s, [&] { launch(dev, s, f, lc, args.data()); });
+      const double gbs = static_cast<double>(bytes) / t / 1e9;
+      fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}){}\n", c.name,
+                 t * 1e3, gbs, 100.0 * gbs / copy_gbs, lc.grid, lc.block,
+                 gbs >= 0.85 * copy_gbs ? "" : "  below the 85% target");
+    }
+    fmt::print("reductions: not on the GPU yet (docs/gpu.md)\n");
+  } catch (const Error &e) {
+    fmt::print(stderr, "gpu_bench: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
