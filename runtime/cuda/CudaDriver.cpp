@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 namespace xpr::rt::cuda {
@@ -99,8 +100,11 @@ const Driver *Driver::try_get(std::string *why) {
   std::call_once(l.once, [&l] {
     void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-      const char *e = dlerror();
-      l.error = fmt::format("no CUDA driver found (libcuda.so.1: {})", e ? e : "not found");
+      // glibc's dlerror() text already starts with the file name: say it once.
+      const char *err = dlerror();
+      std::string_view e = err ? err : "not found";
+      if (e.starts_with("libcuda.so.1: ")) e.remove_prefix(14);
+      l.error = fmt::format("no CUDA driver found (libcuda.so.1: {})", e);
       return;
     }
     auto drv = std::unique_ptr<Driver>(new Driver());
