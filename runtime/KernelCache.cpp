@@ -152,10 +152,10 @@ struct KernelCode::Memo {
   std::shared_ptr<const cg::JitCode> code; ///< keeps the function linked while the Program lives
   Memo *next;
   bool matches(const SpecRef &s) const {
-    return rank == s.rank && precision == s.precision && inputs.size() == s.inputs.size() &&
-           outputs.size() == s.outputs.size() &&
-           std::memcmp(inputs.data(), s.inputs.data(), inputs.size()) == 0 &&
-           std::memcmp(outputs.data(), s.outputs.data(), outputs.size()) == 0;
+    // std::equal, not memcmp: a kernel without inputs has empty spans whose data() may be null.
+    return rank == s.rank && precision == s.precision &&
+           std::equal(inputs.begin(), inputs.end(), s.inputs.begin(), s.inputs.end()) &&
+           std::equal(outputs.begin(), outputs.end(), s.outputs.begin(), s.outputs.end());
   }
 };
 

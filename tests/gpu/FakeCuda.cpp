@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <memory>
 #include <vector>
 
 namespace {
@@ -15,12 +16,13 @@ namespace {
 using CUresult = int;
 using Kernel = void (*)(void **args, int nargs, unsigned grid, unsigned block);
 
-struct Module {
-  std::string text;
-};
 struct Function {
   std::string name;
   int nparams = 0;
+};
+struct Module {
+  std::string text;
+  std::vector<std::unique_ptr<Function>> functions; ///< freed with the module, as the driver does
 };
 struct Link {
   std::string data;
@@ -157,7 +159,8 @@ CUresult cuModuleUnload(void *m) {
 CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
   const std::string &t = static_cast<Module *>(m)->text;
   if (t.find(".entry " + std::string(name) + "(") == std::string::npos) return 500;
-  Function *fn = new Function{name, 0}; // leaked with the module; fine for a test
+  auto *mod = static_cast<Module *>(m);
+  Function *fn = mod->functions.emplace_back(new Function{name, 0}).get();
   const std::string p = std::string(".param .u64 ") + name + "_param_";
   for (std::size_t at = t.find(p); at != std::string::npos; at = t.find(p, at + 1))
     ++fn->nparams;
