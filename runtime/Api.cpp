@@ -248,38 +248,7 @@ std::string Program::emit(Stage stage) const {
                        : stage == Stage::MlirLowered ? cg::Stage::MlirLowered
                        : stage == Stage::Llvm        ? cg::Stage::Llvm
                                                      : cg::Stage::Asm;
-  // Kernels are numbered by step, as in explain_cache(). A reduce step shows the kernel that
-  // does its work: the JIT's block accumulation when there is one, else its map kernel, whose
-  // values the runtime then accumulates.
-  std::string out;
-  const auto &steps = p.cp.plan.steps;
-  for (std::size_t s = 0; s < steps.size(); ++s) {
-    const bool reduce = steps[s].kind == passes::Step::Kind::Reduce;
-    const auto &ks = reduce ? steps[s].reduce.map : steps[s].kernel;
-    cg::KernelSpec spec;
-    spec.rank = static_cast<int>(ks.iter_dims.size());
-    spec.precision = p.cp.precision;
-    for (int b : ks.inputs)
-      spec.inputs.push_back(p.cp.plan.buffers[static_cast<std::size_t>(b)].type.rank() == 0 &&
-                                    spec.rank > 0
-                                ? cg::Layout::Scalar
-                                : cg::Layout::Contiguous);
-    spec.outputs.assign(reduce ? 1 : ks.outputs.size(), cg::Layout::Contiguous);
-    const ir::Graph *g = &ks.kernel;
-    const char *what = "";
-    if (reduce) {
-      what = " (reduce: map kernel; the runtime accumulates its values)";
-      for (std::size_t j = steps.size(); j < p.cp.code.size(); ++j)
-        if (p.cp.code[j] && static_cast<std::size_t>(p.cp.code[j]->index()) == s) {
-          g = &p.cp.code[j]->kernel();
-          what = " (reduce: block accumulation)";
-        }
-    }
-    out += fmt::format("// kernel k{}{}\n", s, what);
-    out += rt::KernelCache::global().jit().emit(*g, spec, cs);
-    if (!out.empty() && out.back() != '\n') out += '\n';
-  }
-  return out;
+  return rt::emit_kernels(p.cp, cs);
 }
 
 StageTimings Program::timings() const {

@@ -45,6 +45,39 @@ CompiledPlan prepare(passes::Plan plan, cg::Precision precision,
   return cp;
 }
 
+std::string emit_kernels(const CompiledPlan &cp, cg::Stage stage) {
+  std::string out;
+  const auto &steps = cp.plan.steps;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const bool reduce = steps[s].kind == passes::Step::Kind::Reduce;
+    const auto &ks = reduce ? steps[s].reduce.map : steps[s].kernel;
+    cg::KernelSpec spec;
+    spec.rank = static_cast<int>(ks.iter_dims.size());
+    spec.precision = cp.precision;
+    for (int b : ks.inputs)
+      spec.inputs.push_back(cp.plan.buffers[static_cast<std::size_t>(b)].type.rank() == 0 &&
+                                    spec.rank > 0
+                                ? cg::Layout::Scalar
+                                : cg::Layout::Contiguous);
+    spec.outputs.assign(reduce ? 1 : ks.outputs.size(), cg::Layout::Contiguous);
+    const ir::Graph *g = &ks.kernel;
+    const char *what = "";
+    if (reduce) {
+      what = " (reduce: map kernel; the runtime accumulates its values)";
+      for (std::size_t j = steps.size(); j < cp.code.size(); ++j)
+        if (cp.code[j] && static_cast<std::size_t>(cp.code[j]->index()) == s) {
+          g = &cp.code[j]->kernel();
+          what = " (reduce: block accumulation)";
+        }
+    }
+    out += fmt::format("// kernel k{}{}\n", s, what);
+    out += rt::KernelCache::global().jit().emit(*g, spec, stage);
+    if (!out.empty() && out.back() != '\n') out += '\n';
+  }
+  if (out.empty()) out = "// no kernels: the program is constants only\n";
+  return out;
+}
+
 OperandMap map_operand(std::span<const std::int64_t> shape, std::span<const std::int64_t> strides,
                        std::span<const std::int64_t> iter) {
   const std::size_t R = iter.size(), r = shape.size();

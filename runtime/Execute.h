@@ -1,6 +1,7 @@
 // runtime/Execute.h — runs a fused Plan on the CPU: binds shapes, allocates, launches kernels.
 #pragma once
 
+#include "compiler/codegen/CpuJit.h"
 #include "compiler/codegen/Kernel.h"
 #include "compiler/passes/Plan.h"
 #include "runtime/Executor.h"
@@ -36,6 +37,12 @@ struct CompiledPlan {
 /// `cache` null: kernels are cached in memory only.
 CompiledPlan prepare(passes::Plan plan, cg::Precision precision,
                      std::shared_ptr<const CacheConfig> cache = nullptr);
+
+/// The text of one CPU lowering stage of every kernel of `cp`, for the layouts its operands get
+/// when every array is contiguous (rank-0 operands are broadcast scalars), numbered by step
+/// ("// kernel kN"). A reduce step shows the kernel that does its work: the JIT's block
+/// accumulation where there is one, else its map kernel. Program::emit and the driver's --emit.
+std::string emit_kernels(const CompiledPlan &cp, cg::Stage stage);
 
 /// How one operand maps onto a kernel's iteration space.
 struct OperandMap {

@@ -58,26 +58,14 @@ std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision)
   const passes::Plan plan = passes::lower_to_plan(g);
   if (stage == EmitStage::Opt) return ir::print(plan.graph);
   if (stage == EmitStage::Fused) return passes::print(plan);
-  if (stage == EmitStage::Ptx) { // docs/gpu.md: the kernels as they run, for sm_80
-    const cg::Precision p = precision == Precision::Fast ? cg::Precision::Fast
-                                                          : cg::Precision::Accurate;
-    return rt::cuda::emit_ptx(rt::prepare(plan, p), 80);
-  }
+  if (stage == EmitStage::Ptx) // docs/gpu.md: the kernels as they run, for sm_80
+    return rt::cuda::emit_ptx(rt::prepare(plan, to_cg(precision)), 80);
   const cg::Stage cs = stage == EmitStage::Mlir       ? cg::Stage::Mlir
                        : stage == EmitStage::MlirLlvm ? cg::Stage::MlirLowered
                        : stage == EmitStage::Llvm     ? cg::Stage::Llvm
                                                       : cg::Stage::Asm;
-  std::string out;
-  int k = 0;
-  for (const auto &st : plan.steps) {
-    if (st.kind != passes::Step::Kind::Kernel) continue;
-    out += fmt::format("// kernel k{}\n", k++);
-    out += rt::KernelCache::global().jit().emit(st.kernel.kernel,
-                                                contiguous_spec(plan, st.kernel, precision), cs);
-    if (!out.empty() && out.back() != '\n') out += '\n';
-  }
-  if (k == 0) out = "// no kernels: the program is reductions and constants only\n";
-  return out;
+  // The same text Program::emit gives, reduce steps' kernels included.
+  return rt::emit_kernels(rt::prepare(plan, to_cg(precision)), cs);
 }
 
 std::string emit(const SourceFile &src, bool expression_form, const std::vector<fe::Decl> &decls,
