@@ -50,15 +50,6 @@
 #ifndef XPR_BENCH_HAND_FLAGS
 #define XPR_BENCH_HAND_FLAGS "?"
 #endif
-#ifndef XPR_BENCH_BUILD_TYPE
-#define XPR_BENCH_BUILD_TYPE "?"
-#endif
-#ifndef XPR_BENCH_HAVE_EIGEN
-#define XPR_BENCH_HAVE_EIGEN 0
-#endif
-#ifndef XPR_BENCH_EIGEN_FLAGS
-#define XPR_BENCH_EIGEN_FLAGS "?"
-#endif
 
 namespace {
 

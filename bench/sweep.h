@@ -3,6 +3,18 @@
 // charts (bench/report.py). Header-only: xpr_bench_cpu and xpr_bench_reduce both include it.
 #pragma once
 
+// What bench/CMakeLists.txt defines for every bench program; these defaults keep a bench
+// compilable on its own.
+#ifndef XPR_BENCH_BUILD_TYPE
+#define XPR_BENCH_BUILD_TYPE "?"
+#endif
+#ifndef XPR_BENCH_HAVE_EIGEN
+#define XPR_BENCH_HAVE_EIGEN 0
+#endif
+#ifndef XPR_BENCH_EIGEN_FLAGS
+#define XPR_BENCH_EIGEN_FLAGS "?"
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>

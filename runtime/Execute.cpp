@@ -181,6 +181,19 @@ std::string shape_text(const std::vector<std::int64_t> &s) {
 
 } // namespace
 
+std::vector<std::uint64_t> pack_params(const passes::Plan &plan,
+                                       const std::map<std::string, Scalar> &params) {
+  std::vector<std::uint64_t> slots(plan.params.size());
+  for (std::size_t i = 0; i < plan.params.size(); ++i) {
+    auto it = params.find(plan.params[i].name);
+    if (it == params.end())
+      throw Error(ErrorKind::Runtime, fmt::format("missing param '{}' ({})", plan.params[i].name,
+                                                  dtype_name(plan.params[i].dtype)));
+    slots[i] = pack_param(it->second, plan.params[i].dtype);
+  }
+  return slots;
+}
+
 std::uint64_t pack_param(const Scalar &s, DType dt) {
   switch (dt) {
   case DType::Bool: return s.as_bool() ? 1 : 0;
@@ -249,14 +262,7 @@ std::vector<Array> execute(const CompiledPlan &cp, Executor &ex,
     }
   }
 
-  std::vector<std::uint64_t> slots(p.params.size());
-  for (std::size_t i = 0; i < p.params.size(); ++i) {
-    auto it = params.find(p.params[i].name);
-    if (it == params.end())
-      throw Error(ErrorKind::Runtime, fmt::format("missing param '{}' ({})", p.params[i].name,
-                                                  dtype_name(p.params[i].dtype)));
-    slots[i] = pack_param(it->second, p.params[i].dtype);
-  }
+  const std::vector<std::uint64_t> slots = pack_params(p, params);
 
   if (targets) {
     // Which steps read and write each buffer, for the aliasing decisions below.

@@ -57,6 +57,11 @@ OperandMap map_operand(std::span<const std::int64_t> shape, std::span<const std:
 /// Stores `s` converted to `dt` by the cast rules at the start of an 8-byte slot.
 std::uint64_t pack_param(const Scalar &s, DType dt);
 
+/// One packed slot per program param of `plan`, in order. Throws Error(Runtime) naming a param
+/// that `params` lacks.
+std::vector<std::uint64_t> pack_params(const passes::Plan &plan,
+                                       const std::map<std::string, Scalar> &params);
+
 /// Runs the plan. With `targets` null, allocates the outputs; otherwise writes into them
 /// (checked: one per output, exact shape and dtype, no self-overlap). Inputs that overlap an
 /// output are copied first unless the overlap is provably harmless (the same elements in the

@@ -227,14 +227,7 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
     }
   }
 
-  std::vector<std::uint64_t> slots(p.params.size());
-  for (std::size_t i = 0; i < p.params.size(); ++i) {
-    auto it = params.find(p.params[i].name);
-    if (it == params.end())
-      throw Error(ErrorKind::Runtime, fmt::format("missing param '{}' ({})", p.params[i].name,
-                                                  dtype_name(p.params[i].dtype)));
-    slots[i] = pack_param(it->second, p.params[i].dtype);
-  }
+  const std::vector<std::uint64_t> slots = pack_params(p, params);
 
   for (std::size_t s = 0; s < p.steps.size(); ++s) {
     const passes::KernelStep &ks = p.steps[s].kernel;
