@@ -152,10 +152,22 @@ void render_snippet(const SourceFile &src, SourceRange range, std::string &out) 
   out += carets;
 }
 
+/// A message as printed: control bytes other than tab and newline become '?', as in source
+/// lines. Messages quote source text (a chained comparison's suggested rewrite, a name), and a
+/// hostile source must not put a carriage return or an escape sequence on the user's terminal.
+std::string printable(std::string_view message) {
+  std::string out(message);
+  for (char &c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) c = '?';
+  }
+  return out;
+}
+
 std::string header(const SourceFile &src, std::uint32_t offset, std::string_view what,
                    std::string_view message) {
   auto [line, col] = src.line_col(offset);
-  return fmt::format("{}:{}:{}: {}: {}", src.name(), line, col, what, message);
+  return fmt::format("{}:{}:{}: {}: {}", src.name(), line, col, what, printable(message));
 }
 
 } // namespace
@@ -174,7 +186,7 @@ std::string Diagnostics::render(const Diagnostic &d) const {
       out += header(src_, n.range.begin, "note", n.message);
       render_snippet(src_, n.range, out);
     } else {
-      out += "note: " + n.message;
+      out += "note: " + printable(n.message);
     }
   }
   return out;
@@ -189,7 +201,8 @@ void Diagnostics::check() const {
   }
   if (too_many()) all += fmt::format("\nnote: too many errors; stopping after {}", kMaxErrors);
   const Diagnostic &first = diags_.front();
-  throw Error(first.kind, first.message, src_.location(first.range.begin), std::move(all));
+  throw Error(first.kind, printable(first.message), src_.location(first.range.begin),
+              std::move(all));
 }
 
 void fail(const SourceFile &src, ErrorKind kind, SourceRange range, std::string message,

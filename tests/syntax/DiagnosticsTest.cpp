@@ -157,6 +157,16 @@ TEST(SyntaxError, ChainedComparison) {
                                 "note: to test both, write '(0 < x) & (x <= 1)'");
 }
 
+TEST(SyntaxError, MessagesQuotingSourceShowControlBytesAsQuestionMarks) {
+  // Found by fuzz_frontend (fuzz/regressions/frontend/chained-compare-carriage-return): the
+  // rewrite suggested for a chained comparison quotes the source, and a carriage return inside
+  // it reached the terminal raw. Messages print control bytes as '?', like source lines do.
+  EXPECT_EQ(eerr("p> a< e\r-p"), "<expr>:1:5: error: chained comparisons are not supported\n"
+                                  "  p> a< e?-p\n"
+                                  "      ^\n"
+                                  "note: to test both, write '(p > a) & (a < e?-p)'");
+}
+
 TEST(SyntaxError, CallingAParenthesizedExpression) {
   EXPECT_EQ(eerr("(a)(b)"), "<expr>:1:4: error: only a function name can be called\n"
                             "  (a)(b)\n"
