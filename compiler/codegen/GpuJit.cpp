@@ -3,6 +3,7 @@
 // libdevice linked in → NVPTX -O2 → PTX text. Reads top to bottom as straight-line stages; emit()
 // stops after any of them.
 #include "compiler/codegen/GpuJit.h"
+#include "compiler/codegen/GpuWidenAbs.h"
 
 #include "compiler/codegen/KernelToMlir.h"
 
@@ -36,6 +37,8 @@
 #include <mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h>
 #include <mlir/Target/LLVMIR/Export.h>
 #include <mlir/Transforms/DialectConversion.h>
+
+#include "compiler/codegen/GpuWidenAbs.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/IR/LLVMContext.h>
@@ -414,6 +417,7 @@ struct GpuJit::Impl {
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
     pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(mod, mam);
+    widen_narrow_abs(mod); // after -O2, which would narrow it again (GpuWidenAbs.cpp)
   }
 
   /// Stage 5: PTX.
