@@ -7,6 +7,9 @@
 // spacing at the largest binade above it). A correctly rounded result scores ≤ 0.5.
 #include "tests/math/MathHarness.h"
 
+#include <xpr/xpr.hpp>
+
+#include <fmt/format.h>
 #include <mpfr.h>
 
 #include <algorithm>
@@ -482,9 +485,88 @@ std::vector<double> run(cg::KernelFn k, const Fmt &f, int arity, const std::vect
   return out;
 }
 
+/// Runs `p` (one_op_script) on views of xs (and ys) in the dtype's memory format and returns r.
+std::vector<double> run_program(const Program &p, const Fmt &f, DType d, int arity,
+                                const std::vector<double> &xs, const std::vector<double> &ys) {
+  const std::int64_t n = static_cast<std::int64_t>(xs.size());
+  std::vector<double> a64, b64;
+  std::vector<float> a32, b32;
+  Inputs in;
+  if (f.f64) {
+    a64 = xs;
+    in["x"] = view(a64.data(), d, {n});
+    if (arity == 2) {
+      b64 = ys;
+      in["y"] = view(b64.data(), d, {n});
+    }
+  } else {
+    a32.assign(xs.begin(), xs.end());
+    in["x"] = view(a32.data(), d, {n});
+    if (arity == 2) {
+      b32.assign(ys.begin(), ys.end());
+      in["y"] = view(b32.data(), d, {n});
+    }
+  }
+  Outputs outs = p.run(in);
+  auto it = outs.find("r");
+  if (it == outs.end() || it->second.dtype() != d || it->second.rank() != 1 ||
+      it->second.size() != n || !it->second.is_contiguous())
+    throw Error(ErrorKind::Internal, "math harness: the program did not return r as " +
+                                         std::string(dtype_name(d)) + "[" + std::to_string(n) +
+                                         "], contiguous");
+  std::vector<double> out(xs.size());
+  if (f.f64) {
+    const double *r = it->second.data_as<double>();
+    out.assign(r, r + n);
+  } else {
+    const float *r = it->second.data_as<float>();
+    out.assign(r, r + n);
+  }
+  return out;
+}
+
 } // namespace
 
+std::string one_op_script(const FnInfo &fn, DType d) {
+  std::string t(dtype_name(d));
+  std::string s = "input x: " + t + "[n]\n";
+  if (fn.arity == 2) s += "input y: " + t + "[n]\n";
+  s += std::string("output r = ") + fn.name + (fn.arity == 2 ? "(x, y)\n" : "(x)\n");
+  return s;
+}
+
+Evaluator cpu_jit_evaluator(cg::CpuJit &jit) {
+  return [&jit](const FnInfo &fn, DType d, cg::Precision p, const std::vector<double> &xs,
+                const std::vector<double> &ys) {
+    cg::KernelSpec spec;
+    spec.rank = 1;
+    spec.inputs.assign(fn.arity, cg::Layout::Contiguous);
+    spec.outputs.assign(1, cg::Layout::Contiguous);
+    spec.precision = p;
+    return run(jit.compile(one_op_kernel(fn, d), spec), fmt_of(d), fn.arity, xs, ys);
+  };
+}
+
+Evaluator context_evaluator(Context &accurate, Context &fast) {
+  if (accurate.options().precision != Precision::Accurate ||
+      fast.options().precision != Precision::Fast)
+    throw Error(ErrorKind::Internal, "math harness: context_evaluator needs an accurate and a "
+                                     "fast context, in that order");
+  return [&accurate, &fast](const FnInfo &fn, DType d, cg::Precision p,
+                            const std::vector<double> &xs, const std::vector<double> &ys) {
+    Context &ctx = p == cg::Precision::Fast ? fast : accurate;
+    Program prog =
+        ctx.compile(one_op_script(fn, d), fmt::format("<{}_{}>", fn.name, dtype_name(d)));
+    return run_program(prog, fmt_of(d), d, fn.arity, xs, ys);
+  };
+}
+
 void measure(cg::CpuJit &jit, const FnInfo &fn, DType d, const Options &opt, Measure out[2]) {
+  measure(cpu_jit_evaluator(jit), fn, d, opt, out);
+}
+
+void measure(const Evaluator &eval, const FnInfo &fn, DType d, const Options &opt,
+             Measure out[2]) {
   static const bool range_set = [] {
     mpfr_set_emin(mpfr_get_emin_min());
     mpfr_set_emax(mpfr_get_emax_max());
@@ -508,15 +590,12 @@ void measure(cg::CpuJit &jit, const FnInfo &fn, DType d, const Options &opt, Mea
   if (fn.arity == 1) sample_unary(fn.op, f, rng, opt.points, xs);
   else sample_binary(fn.op, f, rng, opt.points, xs, ys);
 
-  ir::Graph g = one_op_kernel(fn, d);
   std::vector<double> got[2];
   for (int m = 0; m < 2; ++m) {
-    cg::KernelSpec spec;
-    spec.rank = 1;
-    spec.inputs.assign(fn.arity, cg::Layout::Contiguous);
-    spec.outputs.assign(1, cg::Layout::Contiguous);
-    spec.precision = m == 0 ? cg::Precision::Accurate : cg::Precision::Fast;
-    got[m] = run(jit.compile(g, spec), f, fn.arity, xs, ys);
+    got[m] = eval(fn, d, m == 0 ? cg::Precision::Accurate : cg::Precision::Fast, xs, ys);
+    if (got[m].size() != xs.size())
+      throw Error(ErrorKind::Internal, fmt::format("math harness: {} results for {} points",
+                                                   got[m].size(), xs.size()));
   }
 
   int nt = opt.threads > 0 ? opt.threads : static_cast<int>(std::thread::hardware_concurrency());
