@@ -112,10 +112,11 @@ struct CudaTarget::Impl {
     for (cg::Layout l : s.spec.outputs)
       layouts += std::string(" ") + layout_name(l);
     return fmt::format("target: cuda\nsm: {}\ndevice: {} (cc {})\ndriver: {}\nptx-target: {}\n"
-                       "codegen: {}\nrank: {}\nlayouts: {}\nindex64: {}\nvector: {}\n"
-                       "kernel-hash: {:016x}\nkernel:\n{}",
+                       "codegen: {}\nprecision: {}\nrank: {}\nlayouts: {}\nindex64: {}\n"
+                       "vector: {}\nkernel-hash: {:016x}\nkernel:\n{}",
                        sm, dev.name(), dev.compute_capability(), dev.driver().version(), ptx_target,
-                       XPR_CODEGEN_FINGERPRINT, s.spec.rank, layouts, s.index64 ? 1 : 0, s.vector,
+                       XPR_CODEGEN_FINGERPRINT,
+                       s.spec.precision == cg::Precision::Fast ? "fast" : "accurate", s.spec.rank, layouts, s.index64 ? 1 : 0, s.vector,
                        code.text_hash(), code.text());
   }
 
