@@ -3,7 +3,7 @@
 // libdevice linked in → NVPTX -O2 → PTX text. Reads top to bottom as straight-line stages; emit()
 // stops after any of them.
 #include "compiler/codegen/GpuJit.h"
-#include "compiler/codegen/GpuWidenAbs.h"
+#include "compiler/codegen/GpuNarrowInt.h"
 
 #include "compiler/codegen/KernelToMlir.h"
 
@@ -38,7 +38,7 @@
 #include <mlir/Target/LLVMIR/Export.h>
 #include <mlir/Transforms/DialectConversion.h>
 
-#include "compiler/codegen/GpuWidenAbs.h"
+#include "compiler/codegen/GpuNarrowInt.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/IR/LLVMContext.h>
@@ -417,7 +417,7 @@ struct GpuJit::Impl {
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
     pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(mod, mam);
-    widen_narrow_abs(mod); // after -O2, which would narrow it again (GpuWidenAbs.cpp)
+    widen_narrow_int_ops(mod); // after -O2, which would narrow them again (GpuNarrowInt.cpp)
   }
 
   /// Stage 5: PTX.

@@ -282,7 +282,16 @@ private:
 Value Emitter::mem_to_compute(Value v, DType d) {
   switch (d) {
   case DType::Bool: return cmpi(arith::CmpIPredicate::ne, v, splat_int(b_.getI8Type(), 0));
-  case DType::F16: return b_.create<arith::ExtFOp>(loc_, vec(b_.getF32Type()), v);
+  case DType::F16: {
+    Value r = b_.create<arith::ExtFOp>(loc_, vec(b_.getF32Type()), v);
+    if (mathlib_ != MathLib::Libdevice) return r;
+    // The GPU's cvt.f32.f16 returns the canonical (positive) NaN for every NaN; copysign and
+    // signbit read the sign of a NaN, so it is carried over from the half's bits.
+    Value hb = b_.create<arith::ExtUIOp>(loc_, vec(b_.getI32Type()), bitcast(v, b_.getI16Type()));
+    Value sign = b_.create<arith::ShLIOp>(loc_, and_(hb, splat_int(b_.getI32Type(), 0x8000)),
+                                          splat_int(b_.getI32Type(), 16));
+    return bitcast(or_(bitcast(r, b_.getI32Type()), sign), b_.getF32Type());
+  }
   case DType::BF16: {
     Value w = b_.create<arith::ExtUIOp>(loc_, vec(b_.getI32Type()), v);
     w = b_.create<arith::ShLIOp>(loc_, w, splat_int(b_.getI32Type(), 16));
@@ -366,7 +375,11 @@ void Emitter::store_operand(int k, DType d, Value v, const Chunk &ch) {
 Value Emitter::round_half_from_f32(Value v, DType to) {
   if (to == DType::F16) {
     Value h = b_.create<arith::TruncFOp>(loc_, vec(b_.getF16Type()), v);
-    return b_.create<arith::ExtFOp>(loc_, vec(b_.getF32Type()), h);
+    Value r = b_.create<arith::ExtFOp>(loc_, vec(b_.getF32Type()), h);
+    if (mathlib_ != MathLib::Libdevice) return r;
+    // The GPU's conversions drop a NaN's sign (see mem_to_compute); rounding keeps the sign.
+    Value sign = and_(bitcast(v, b_.getI32Type()), splat_int(b_.getI32Type(), 0x80000000u));
+    return bitcast(or_(bitcast(r, b_.getI32Type()), sign), b_.getF32Type());
   }
   // bf16: round to nearest even on the bit pattern; NaN stays NaN (quieted, so the top half
   // alone still reads as NaN when stored).
