@@ -64,7 +64,7 @@ for STAGE in "${stages[@]}"; do
       'max(abs(r - s))' ':time a * exp(-b) + sqrt(a)' ':target cuda' 'sum(a)' | $bin/xpr --echo" ;;
   math)
     if "$bin/xpr_math_accuracy" --help 2>&1 | grep -q -- --target; then
-      stage math 300 "$bin/xpr_math_accuracy" --target cuda --points ${MATH_POINTS:-1000000}
+      stage math 240 "$bin/xpr_math_accuracy" --target cuda --points ${MATH_POINTS:-1000000} --threads "$(nproc)"
     else
       summary+=("math       skipped: xpr_math_accuracy has no --target")
     fi ;;
