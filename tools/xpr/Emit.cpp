@@ -2,6 +2,7 @@
 #include "tools/xpr/Emit.h"
 
 #include "compiler/codegen/CpuJit.h"
+#include "compiler/codegen/GpuJit.h"
 #include "compiler/passes/Pipeline.h"
 #include "runtime/KernelCache.h"
 #include "runtime/cuda/CudaExecute.h"
@@ -75,14 +76,37 @@ std::string emit(const SourceFile &src, bool expression_form, const std::vector<
   return emit_graph(g, stage, precision);
 }
 
-CompileProfile profile_compile(const ir::Graph &g, Precision precision) {
+CompileProfile profile_compile(const ir::Graph &g, Precision precision, const Target &target) {
   CompileProfile p;
+  p.gpu = target.kind() == Target::Kind::Cuda;
   auto t0 = std::chrono::steady_clock::now();
   const passes::Plan plan = passes::lower_to_plan(g);
   p.passes_ms = ms_since(t0);
   p.kernels = plan.kernel_count();
   p.reductions = plan.reduce_count();
   p.intermediates = plan.intermediate_count();
+  if (p.gpu) {
+    // A fresh GpuJit, as a first compile; all kernels in one module, as the runtime builds it.
+    std::vector<cg::GpuKernel> ks;
+    for (const auto &st : plan.steps) {
+      if (st.kind != passes::Step::Kind::Kernel) continue;
+      cg::GpuKernel k;
+      k.kernel = &st.kernel.kernel;
+      k.spec.spec = contiguous_spec(plan, st.kernel, precision);
+      k.spec.index64 = false;
+      k.spec.vector = cg::gpu_vector_width(st.kernel.kernel, k.spec.spec);
+      k.name = fmt::format("k{}", ks.size());
+      ks.push_back(k);
+    }
+    if (!ks.empty()) {
+      cg::GpuTimings t;
+      cg::GpuJit().compile_ptx(ks, 80, &t);
+      p.mlir_lower_ms = t.mlir_ms;
+      p.llvm_opt_ms = t.llvm_opt_ms;
+      p.codegen_ms = t.ptx_ms;
+    }
+    return p;
+  }
   for (const auto &st : plan.steps) {
     if (st.kind != passes::Step::Kind::Kernel) continue;
     cg::CompileTimings t;

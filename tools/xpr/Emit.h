@@ -31,12 +31,17 @@ std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision)
 
 /// Wall-clock milliseconds of a cold compile, stage by stage.
 struct CompileProfile {
+  bool gpu = false;       ///< the stages of the cuda target (PTX) rather than the CPU's
   double passes_ms = 0;   ///< folding, simplification, CSE, DCE, fusion
-  double mlir_build_ms = 0, mlir_lower_ms = 0, llvm_opt_ms = 0, codegen_ms = 0; ///< all kernels
+  /// All kernels. CPU: MLIR build, lowering to LLVM IR, -O2, machine code and JIT link. GPU:
+  /// mlir_lower_ms covers building and lowering the gpu module to LLVM IR, llvm_opt_ms linking
+  /// libdevice and -O2, codegen_ms NVPTX (the driver's JIT of the PTX happens at the first call).
+  double mlir_build_ms = 0, mlir_lower_ms = 0, llvm_opt_ms = 0, codegen_ms = 0;
   int kernels = 0, reductions = 0, intermediates = 0;
 };
 /// Runs the middle end and compiles every kernel afresh (bypassing the kernel cache, so the
-/// numbers are those of a first compile), for the layouts of contiguous operands.
-CompileProfile profile_compile(const ir::Graph &g, Precision precision);
+/// numbers are those of a first compile), for the layouts of contiguous operands, for `target`.
+CompileProfile profile_compile(const ir::Graph &g, Precision precision,
+                               const Target &target = Target::cpu());
 
 } // namespace xpr::tool

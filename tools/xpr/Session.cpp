@@ -991,7 +991,7 @@ void Session::cmd_time(const std::string &line, Span s) {
   const auto t0 = clock::now();
   const ir::Graph g = check_expr(line, s, true);
   const auto t1 = clock::now();
-  const CompileProfile p = profile_compile(g, options_.precision);
+  const CompileProfile p = profile_compile(g, options_.precision, options_.target);
   const std::string expr = line.substr(s.b, s.e - s.b);
   const auto inputs = inputs_for(g);
   // First call: compiles through the kernel cache if needed, then runs.
@@ -1021,14 +1021,27 @@ void Session::cmd_time(const std::string &line, Span s) {
                          p.passes_ms, p.kernels, p.kernels == 1 ? "" : "s", p.reductions,
                          p.reductions == 1 ? "" : "s", p.intermediates,
                          p.intermediates == 1 ? "" : "s");
-  io_.out << fmt::format("  mlir      {:9.3f} ms  build the kernel in MLIR\n", p.mlir_build_ms);
-  io_.out << fmt::format("  lower     {:9.3f} ms  MLIR to the LLVM dialect and LLVM IR\n", p.mlir_lower_ms);
-  io_.out << fmt::format("  llvm      {:9.3f} ms  LLVM -O2\n", p.llvm_opt_ms);
-  io_.out << fmt::format("  codegen   {:9.3f} ms  machine code and JIT link\n", p.codegen_ms);
-  io_.out << fmt::format("first call  {:9.3f} ms  (kernel cache lookup or compile, then run)\n", ms(f0, f1));
+  if (p.gpu) {
+    io_.out << fmt::format("  mlir      {:9.3f} ms  build the gpu module in MLIR, lower it to LLVM IR (NVVM)\n",
+                           p.mlir_build_ms + p.mlir_lower_ms);
+    io_.out << fmt::format("  llvm      {:9.3f} ms  link libdevice, LLVM -O2\n", p.llvm_opt_ms);
+    io_.out << fmt::format("  ptx       {:9.3f} ms  NVPTX code generation (sm_80 here)\n", p.codegen_ms);
+    io_.out << fmt::format("first call  {:9.3f} ms  (kernel cache lookup or compile, the driver's JIT "
+                           "of the PTX, transfers, then run)\n",
+                           ms(f0, f1));
+  } else {
+    io_.out << fmt::format("  mlir      {:9.3f} ms  build the kernel in MLIR\n", p.mlir_build_ms);
+    io_.out << fmt::format("  lower     {:9.3f} ms  MLIR to the LLVM dialect and LLVM IR\n", p.mlir_lower_ms);
+    io_.out << fmt::format("  llvm      {:9.3f} ms  LLVM -O2\n", p.llvm_opt_ms);
+    io_.out << fmt::format("  codegen   {:9.3f} ms  machine code and JIT link\n", p.codegen_ms);
+    io_.out << fmt::format("first call  {:9.3f} ms  (kernel cache lookup or compile, then run)\n", ms(f0, f1));
+  }
   const double gbs = best > 0 ? moved / (best * 1e-3) / 1e9 : 0;
-  io_.out << fmt::format("run         {:9.3f} ms  best of {}, {} threads, {} moved, {:.1f} GB/s\n",
-                         best, reps, ctx_.threads(), human_bytes(moved), gbs);
+  const std::string where =
+      p.gpu ? fmt::format("on {}, inputs copied in and the result out", ctx_.target_description())
+            : fmt::format("{} threads", ctx_.threads());
+  io_.out << fmt::format("run         {:9.3f} ms  best of {}, {}, {} moved, {:.1f} GB/s\n", best,
+                         reps, where, human_bytes(moved), gbs);
 }
 
 void Session::cmd_load(const std::string &path) {
