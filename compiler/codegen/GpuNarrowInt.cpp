@@ -37,7 +37,7 @@ bool narrow_int(llvm::Type *t) {
   return t->isIntOrIntVectorTy() && t->getScalarSizeInBits() > 1 && t->getScalarSizeInBits() < 32;
 }
 
-bool is_signed_minmax(llvm::Intrinsic::ID id) {
+bool sign_extends_operands(llvm::Intrinsic::ID id) {
   return id == llvm::Intrinsic::smax || id == llvm::Intrinsic::smin || id == llvm::Intrinsic::abs;
 }
 
@@ -79,7 +79,7 @@ int widen_narrow_int_ops(llvm::Module &m) {
     if (auto *ii = llvm::dyn_cast<llvm::IntrinsicInst>(i)) {
       const llvm::Intrinsic::ID id = ii->getIntrinsicID();
       auto ext = [&](llvm::Value *v) {
-        return is_signed_minmax(id) ? b.CreateSExt(v, wide) : b.CreateZExt(v, wide);
+        return sign_extends_operands(id) ? b.CreateSExt(v, wide) : b.CreateZExt(v, wide);
       };
       llvm::Value *w =
           id == llvm::Intrinsic::abs
