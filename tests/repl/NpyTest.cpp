@@ -195,6 +195,8 @@ TEST(Npy, MalformedFilesGetExactErrors) {
       {file(1, "{'descr': '<f4', 'fortran_order': False}", four), "malformed header: the key 'shape' is missing"},
       {file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': True}", four), "malformed header: unknown key 'x'"},
       {file(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", four), "header has the key 'descr' twice"},
+      // fuzz_npy found the repeated key quoted raw (a control byte reached the terminal).
+      {file(1, "{'descr': '<f4', 'k\x05y': False, 'k\x05y': False, 'shape': (1,), }", four), "header has the key 'k\\x05y' twice"},
       {file(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", four), "unsupported dtype '<c8' in the header: complex numbers are not an xpr dtype"},
       {file(1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", four), "unsupported dtype '|O' in the header: no item size"},
       {file(1, "{'descr': '|O8', 'fortran_order': False, 'shape': (1,), }", four), "unsupported dtype '|O8' in the header: Python objects cannot be loaded"},

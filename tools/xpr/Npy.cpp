@@ -74,7 +74,7 @@ public:
       ws();
       Value v = value();
       for (const auto &[k, _] : items)
-        if (k == key) fail(fmt::format("header has the key '{}' twice", key));
+        if (k == key) fail(fmt::format("header has the key '{}' twice", excerpt(key)));
       items.emplace_back(std::move(key), std::move(v));
       ws();
       if (peek() == ',') {
