@@ -114,9 +114,14 @@ Array Array::view(void *data, DType dtype, std::span<const std::int64_t> shape,
 }
 
 std::int64_t Array::size() const {
+  // A zero dim makes the array empty whatever the others are ((2^31, 28, 2^31, 0) is a valid
+  // shape), and the product of the others need not fit in 64 bits: look for the zero first.
+  // fuzz_npy found the overflow (fuzz/regressions/npy).
+  for (std::int64_t d : shape_)
+    if (d == 0) return 0;
   std::int64_t n = 1;
   for (std::int64_t d : shape_)
-    n *= d; // checked when the Array was made
+    n *= d; // no zero: the product was checked when the Array was made
   return n;
 }
 

@@ -219,6 +219,25 @@ TEST(Npy, MalformedFilesGetExactErrors) {
   for (const Case &c : cases) EXPECT_EQ(error_of(c.bytes), c.error) << c.error;
 }
 
+TEST(Npy, EmptyArrayWithHugeOtherDimsLoads) {
+  // fuzz_npy: the dims before the 0 multiply past 2^63; the array is still empty and valid.
+  const std::string hdr = "{'descr': '<i4', 'fortran_order': False, "
+                          "'shape': (21474, 3648, 28, 2147488348, 28, 214748836, 0), }";
+  std::string f = "\x93NUMPY";
+  f += '\x01';
+  f += '\x00';
+  std::string h = hdr;
+  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
+  h += '\n';
+  f += static_cast<char>(h.size() & 0xff);
+  f += static_cast<char>(h.size() >> 8);
+  f += h;
+  Array a = npy::decode(f);
+  EXPECT_EQ(a.size(), 0);
+  EXPECT_EQ(a.shape().size(), 7u);
+  EXPECT_EQ(a.shape()[3], 2147488348);
+}
+
 TEST(Npy, MutatedFilesNeverCrash) {
   // Random byte flips, truncations and extensions of valid files: decode must either succeed or
   // throw xpr::Error (run under ASan/UBSan in the sanitizer build).
