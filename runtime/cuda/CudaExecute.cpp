@@ -116,8 +116,8 @@ struct CudaTarget::Impl {
                        "vector: {}\nkernel-hash: {:016x}\nkernel:\n{}",
                        sm, dev.name(), dev.compute_capability(), dev.driver().version(), ptx_target,
                        XPR_CODEGEN_FINGERPRINT,
-                       s.spec.precision == cg::Precision::Fast ? "fast" : "accurate", s.spec.rank, layouts, s.index64 ? 1 : 0, s.vector,
-                       code.text_hash(), code.text());
+                       s.spec.precision == cg::Precision::Fast ? "fast" : "accurate", s.spec.rank,
+                       layouts, s.index64 ? 1 : 0, s.vector, code.text_hash(), code.text());
   }
 
   CUfunction get(const KernelCode &code, const cg::GpuKernelSpec &s, const CacheConfig &cfg) {
@@ -318,7 +318,7 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
   return out;
 }
 
-std::string emit_ptx(const CompiledPlan &cp, int sm) {
+std::string emit_ptx(const CompiledPlan &cp, int sm, cg::GpuTimings *timings) {
   std::string outp;
   std::vector<cg::GpuKernel> ks;
   for (std::size_t s = 0; s < cp.plan.steps.size(); ++s) {
@@ -343,7 +343,7 @@ std::string emit_ptx(const CompiledPlan &cp, int sm) {
     k.name = fmt::format("k{}", s);
     ks.push_back(std::move(k));
   }
-  if (!ks.empty()) outp += gpu_jit().compile_ptx(ks, sm);
+  if (!ks.empty()) outp += gpu_jit().compile_ptx(ks, sm, timings);
   return outp;
 }
 

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace xpr::cg {
+struct GpuTimings;
+}
+
 namespace xpr::rt::cuda {
 
 /// One Context's GPU: the device and its stream, and the kernels loaded on it. Thread-safe: runs
@@ -43,7 +47,8 @@ private:
 };
 
 /// The PTX every kernel of `cp` compiles to for compute capability `sm`, each under the name
-/// k<step>, for its layout when all arrays are contiguous (--emit=ptx). Needs no GPU.
-std::string emit_ptx(const CompiledPlan &cp, int sm);
+/// k<step>, for its layout when all arrays are contiguous (--emit=ptx, the REPL's :time). Needs
+/// no GPU. `timings`, if given, gets the time of each compile phase added.
+std::string emit_ptx(const CompiledPlan &cp, int sm, cg::GpuTimings *timings = nullptr);
 
 } // namespace xpr::rt::cuda

@@ -86,25 +86,12 @@ CompileProfile profile_compile(const ir::Graph &g, Precision precision, const Ta
   p.reductions = plan.reduce_count();
   p.intermediates = plan.intermediate_count();
   if (p.gpu) {
-    // A fresh GpuJit, as a first compile; all kernels in one module, as the runtime builds it.
-    std::vector<cg::GpuKernel> ks;
-    for (const auto &st : plan.steps) {
-      if (st.kind != passes::Step::Kind::Kernel) continue;
-      cg::GpuKernel k;
-      k.kernel = &st.kernel.kernel;
-      k.spec.spec = contiguous_spec(plan, st.kernel, precision);
-      k.spec.index64 = false;
-      k.spec.vector = cg::gpu_vector_width(st.kernel.kernel, k.spec.spec);
-      k.name = fmt::format("k{}", ks.size());
-      ks.push_back(k);
-    }
-    if (!ks.empty()) {
-      cg::GpuTimings t;
-      cg::GpuJit().compile_ptx(ks, 80, &t);
-      p.mlir_lower_ms = t.mlir_ms;
-      p.llvm_opt_ms = t.llvm_opt_ms;
-      p.codegen_ms = t.ptx_ms;
-    }
+    // The runtime's own PTX path (all kernels in one module, as it builds them).
+    cg::GpuTimings t;
+    rt::cuda::emit_ptx(rt::prepare(plan, to_cg(precision)), 80, &t);
+    p.mlir_lower_ms = t.mlir_ms;
+    p.llvm_opt_ms = t.llvm_opt_ms;
+    p.codegen_ms = t.ptx_ms;
     return p;
   }
   for (const auto &st : plan.steps) {
