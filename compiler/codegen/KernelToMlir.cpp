@@ -9,6 +9,7 @@
 // Memory is addressed through !llvm.ptr (llvm.load/store, masked load/store, gather/scatter):
 // the ABI hands us raw pointers and element strides, which memref descriptors would only wrap.
 #include "compiler/codegen/KernelToMlir.h"
+#include "compiler/codegen/DoubleDouble.h"
 
 #include <xpr/error.hpp>
 
@@ -261,7 +262,6 @@ private:
   Value fma(Value a, Value b, Value c) { return b_.create<math::FmaOp>(loc_, a, b, c); }
   Value fabs(Value v) { return b_.create<math::AbsFOp>(loc_, v); }
   Value rsqrt_accurate(Value x);
-  Value ncdf_f64(Value x);
   Value pow_fixed(Value a, Value b);
   Value int_pow(DType d, Value a, Value b);
   Value ieee_minmax(bool is_max, Value a, Value b);
@@ -819,36 +819,6 @@ Value Emitter::rsqrt_accurate(Value x) {
   return sel(normal, y, y0);
 }
 
-/// Φ(x) = erfc(t)/2 with t = -x/√2. Rounding t costs up to ~2t² ULP in the far tail (1500 ULP at
-/// x = -37), so t is kept as t_hi + t_lo (FMA) and erfc(t_hi + t_lo) ≈ E - D·t_lo, with
-/// D = -erfc'(t_hi) = (2/√π)e^(-t²) = r(|t|)·erfc(|t|) and r(u) = 2e^(-u²)/(√π erfc(u)) from the
-/// bracketing bounds u + √(u² + 4/π) ≤ r(u) ≤ u + √(u² + 2), blended by u/(u+1) (≤ 0.7% off,
-/// and the whole correction is at most ~1500 ULP, so the residue stays below 0.02 ULP).
-Value Emitter::ncdf_f64(Value x) {
-  using P = arith::CmpFPredicate;
-  const double c_hi = 0.70710678118654757;      // RN(1/√2)
-  const double c_lo = -4.8336466567264567e-17;  // 1/√2 - c_hi
-  Value nx = b_.create<arith::NegFOp>(loc_, x);
-  Value th = b_.create<arith::MulFOp>(loc_, nx, cf(x, c_hi));
-  Value tl = fma(nx, cf(x, c_hi), b_.create<arith::NegFOp>(loc_, th));
-  tl = fma(nx, cf(x, c_lo), tl);
-  tl = sel(cmpf(P::OLT, fabs(x), cf(x, 64.0)), tl, cf(x, 0.0)); // saturated, and no inf - inf
-  Value E = call_sleef("erfc", "_u15", {th});
-  Value u = b_.create<arith::MinimumFOp>(loc_, fabs(th), cf(x, 64.0));
-  Value u2 = b_.create<arith::MulFOp>(loc_, u, u);
-  auto root = [&](double c) {
-    return b_.create<arith::AddFOp>(
-        loc_, u, b_.create<math::SqrtOp>(loc_, b_.create<arith::AddFOp>(loc_, u2, cf(x, c))));
-  };
-  Value rlo = root(4.0 / M_PI), rhi = root(2.0);
-  Value w = b_.create<arith::DivFOp>(loc_, u, b_.create<arith::AddFOp>(loc_, u, cf(x, 1.0)));
-  Value r = fma(w, b_.create<arith::SubFOp>(loc_, rhi, rlo), rlo);
-  Value ep = sel(cmpf(P::OGT, th, cf(x, 0.0)), E, b_.create<arith::SubFOp>(loc_, cf(x, 2.0), E));
-  Value D = b_.create<arith::MulFOp>(loc_, r, ep);
-  Value res = fma(b_.create<arith::NegFOp>(loc_, D), tl, E);
-  return b_.create<arith::MulFOp>(loc_, res, cf(x, 0.5));
-}
-
 /// SLEEF 3.5's pow returns inf for results within about 7e-5 (relative) below DBL_MAX (its
 /// overflow test runs ahead of the result). There, |x|^y = (|x|^(y/2))², which overflows exactly
 /// when the true result does; the sign is that of x for odd integer y.
@@ -902,10 +872,12 @@ Value Emitter::emit_math(ir::Op op, Value x) {
                                          cf(xd, M_SQRT1_2));
       return to_f32(b_.create<arith::MulFOp>(loc_, call_sleef("erfc", "_u15", {t}), cf(xd, 0.5)));
     }
-    return ncdf_f64(x);
+    // Both modes: erfc_u15 of a rounded -x/√2 is off by up to 2t² ULP (1,500 at x = -37).
+    return dd::ncdf(b_, loc_, x);
   case Op::Erfc: // SLEEF's only erfc is 1.5 ULP; accurate f32 goes through f64 (~0.5 ULP)
     if (f32 && !fast) return to_f32(call_sleef("erfc", "_u15", {to_f64(x)}));
-    return sleef_op(op, {x});
+    if (f32 || fast) return sleef_op(op, {x});
+    return dd::erfc(b_, loc_, x); // erfc_u15 is 1.4 ULP where results near the denormals
   case Op::Tan:
   case Op::Tanh:
   case Op::Atanh:
@@ -973,11 +945,8 @@ Value Emitter::emit_math(ir::Op op, Value x) {
           if (f32) { // e^|x|/2 in f64, one rounding to f32
             Value a = to_f64(ax);
             v = to_f32(b_.create<arith::MulFOp>(loc_, call_sleef("exp", "_u10", {a}), cf(a, 0.5)));
-          } else { // e^(|x| - ln2_hi)·e^(-ln2_lo); |x| - ln2_hi is exact (ln2_hi has 32 bits)
-            Value t = b_.create<arith::SubFOp>(loc_, ax, cf(x, 6.93147180369123816490e-01));
-            Value e = call_sleef("exp", "_u10", {t});
-            v = fma(b_.create<arith::NegFOp>(loc_, e), cf(x, 1.90821492927058770002e-10), e);
-            v = sel(cmpf(P::OEQ, e, cf(x, INFINITY)), e, v); // not inf - inf
+          } else { // e^|x|/2 from a double-double exponential, rounded once
+            v = dd::half_exp(b_, loc_, ax);
           }
           return op == Op::Sinh ? Value(b_.create<math::CopySignOp>(loc_, v, x)) : v;
         },
