@@ -995,9 +995,27 @@ Value Emitter::emit_binary(ir::Op op, DType d, Value a, Value b) {
     if (!fl) break;
     return b_.create<math::CopySignOp>(loc_, a, b);
   case Op::Atan2:
-  case Op::Hypot: {
     if (!fl) break;
     return sleef_op(op, {a, b});
+  case Op::Hypot: {
+    if (!fl) break;
+    // libdevice's f64 hypot overflows inside when one argument is huge and the other tiny:
+    // hypot(4.9e-324, DBL_MAX) = inf (docs/gpu.md). Where finite arguments give inf, the halved
+    // arguments cannot overflow inside and doubling is exact; a true overflow stays inf. SLEEF
+    // never takes the branch, but one lowering serves both targets.
+    using P = arith::CmpFPredicate;
+    Value r = sleef_op(op, {a, b});
+    Value inf = cf(a, INFINITY);
+    Value bad = and_(cmpf(P::OEQ, r, inf),
+                     and_(cmpf(P::OLT, fabs(a), inf), cmpf(P::OLT, fabs(b), inf)));
+    return cold_select(
+        bad,
+        [&] {
+          Value h = sleef_op(op, {b_.create<arith::MulFOp>(loc_, a, cf(a, 0.5)),
+                                  b_.create<arith::MulFOp>(loc_, b, cf(b, 0.5))});
+          return b_.create<arith::AddFOp>(loc_, h, h);
+        },
+        r);
   }
   case Op::BitAnd: return and_(a, b);
   case Op::BitOr: return or_(a, b);
