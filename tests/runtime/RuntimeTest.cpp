@@ -251,7 +251,9 @@ TEST(Program, ThreadCountsGiveIdenticalResults) {
             {"y", random_array(DType::F32, {(1 << 20) + 3}, 0, 5, 12)}};
   Array first;
   for (int threads : {1, 2, 3, 7}) {
-    Context ctx(Options{threads});
+    Options opts;
+    opts.threads = threads;
+    Context ctx(opts);
     EXPECT_EQ(ctx.threads(), threads);
     Array z = ctx.compile(text).run(in).at("z");
     if (!first.valid() || first.size() == 0) {
@@ -336,7 +338,9 @@ TEST(Program, OutputsThatAreLeaves) {
 }
 
 TEST(Context, SetThreadsAppliesToCompiledPrograms) {
-  Context ctx(Options{2});
+  Options opts;
+  opts.threads = 2;
+  Context ctx(opts);
   Program p = ctx.compile("input a: f64[n]\noutput y = a + 1\n");
   ctx.set_threads(3);
   EXPECT_EQ(ctx.threads(), 3);
@@ -360,7 +364,9 @@ TEST(Context, ConcurrentCompileEvalAndRunFromManyThreads) {
   // compile at the same moment (same text: one Program; same kernel: one compile) and ones
   // only it uses, runs them on large arrays (parallel executor) and small ones (calling
   // thread), and reduces; every result is checked exactly.
-  Context ctx(Options{2});
+  Options opts;
+  opts.threads = 2;
+  Context ctx(opts);
   const std::int64_t big = 200000, small = 100;
   Array a = random_array(DType::F64, {big}, -1, 1, 11);
   Array as = random_array(DType::F64, {small}, -1, 1, 12);
