@@ -37,6 +37,7 @@ const char *xpr_rt_error_string(int code) {
   case XPR_RT_EVERSION: return "libxpr_rt version mismatch";
   case XPR_RT_ENOMEM: return "out of memory";
   case XPR_RT_EINTERNAL: return "internal error";
+  case XPR_RT_EDEVICE: return "CUDA device error";
   }
   return "unknown error code";
 }
@@ -989,9 +990,11 @@ static int run_kernel_step(const plan_t *pl, const step_t *st, const xpr_rt_kern
   return XPR_RT_OK;
 }
 
-static int run_plan(const plan_t *pl, const xpr_rt_kernel_fn *kernels, const uint64_t *args,
-                    int64_t lo, int64_t hi, int ranged, operand_t *ops, int64_t *slots,
-                    int *writer, int *last_read) {
+/* Everything a call checks before it writes anything: sizes bound onto every operand (ops;
+ * intermediates get their shape and C strides, not memory), params into their slots, aliasing,
+ * empty min/max extents and, for ranged calls, the range. Shared by the CPU and cuda runners. */
+static int check_call(const plan_t *pl, const uint64_t *args, int64_t lo, int64_t hi, int ranged,
+                      operand_t *ops, int64_t *slots, int *writer, int *last_read) {
   const int64_t *syms = (const int64_t *)args;
   int rc = check_syms(pl, syms);
   if (rc) return rc;
@@ -1106,7 +1109,16 @@ static int run_plan(const plan_t *pl, const xpr_rt_kernel_fn *kernels, const uin
       return fail(XPR_RT_ERANGE, "range [%lld, %lld) is not within [0, %lld)", (long long)lo,
                   (long long)hi, (long long)work);
   }
+  return XPR_RT_OK;
+}
 
+static int run_plan(const plan_t *pl, const xpr_rt_kernel_fn *kernels, const uint64_t *args,
+                    int64_t lo, int64_t hi, int ranged, operand_t *ops, int64_t *slots,
+                    int *writer, int *last_read) {
+  int rc = check_call(pl, args, lo, hi, ranged, ops, slots, writer, last_read);
+  if (rc) return rc;
+  const int64_t *syms = (const int64_t *)args;
+  const int nio = pl->ni + pl->no, nops = nio + pl->nt;
   for (int k = nio; k < nops; ++k) {
     const size_t bytes = (size_t)ops[k].count * (size_t)dtype_size(ops[k].dtype);
     ops[k].p = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
@@ -1182,3 +1194,5 @@ int64_t xpr_rt_work(const int64_t *plan, const uint64_t *args) {
   free_plan(&pl);
   return work;
 }
+
+#include "xpr_rt_cuda.inc" /* the cuda target: xpr_rt_cuda_run */

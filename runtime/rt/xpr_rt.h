@@ -20,7 +20,8 @@ enum {
   XPR_RT_EUNSUPPORTED = 5,/**< a _range call on a program whose steps read each other's outputs */
   XPR_RT_EVERSION = 6,    /**< the object needs another version of libxpr_rt */
   XPR_RT_ENOMEM = 7,      /**< out of memory */
-  XPR_RT_EINTERNAL = 8    /**< a bug in xpr */
+  XPR_RT_EINTERNAL = 8,   /**< a bug in xpr */
+  XPR_RT_EDEVICE = 9      /**< cuda objects: no CUDA driver or GPU, or a CUDA call failed */
 };
 
 /** A message about the last failing call on this thread: names the array, symbol or value. */
@@ -37,6 +38,9 @@ int xpr_rt_threads(void);
  * state); 0 on other architectures. XPR_RT_CPU_LEVEL=v1..v4 in the environment caps it. Read once
  * and cached. */
 int xpr_rt_cpu_level(void);
+/** cuda objects (xprc --target cuda:sm_XX) run on this CUDA device ordinal; default 0, or
+ * XPR_RT_CUDA_DEVICE=N in the environment. Takes effect before the first cuda call only. */
+void xpr_rt_cuda_set_device(int ordinal);
 /** The x86-64 level (2, 3 or 4) of the kernels that the last call of a multi-versioned object
  * on this thread ran; 0 before any such call. For diagnostics and tests. */
 int xpr_rt_picked_level(void);

@@ -74,6 +74,26 @@ const xpr_rt_kernel_fn *xpr_rt_pick(const xpr_rt_kernel_fn *const *tables, const
  * a message) when the sizes are invalid. Reads only the symbol sizes of `args`. */
 int64_t xpr_rt_work(const int64_t *plan, const uint64_t *args);
 
+/* cuda objects (xprc --target cuda:sm_XX): the module the object embeds, and libxpr_rt's state
+ * for it (one per object and process: the loaded CUmodule and its functions). Every field is 8
+ * bytes, so the generated LLVM IR declares it as { ptr, ptr, i64, i64, i64, ptr }. Kernel k of
+ * the plan is the module's entry "xk<k>", compiled with 64-bit indexing (GpuKernelSpec) and, where
+ * no operand is Strided, gpu_vector_width's vector width. */
+typedef struct {
+  const char *ptx;            /* NUL-terminated PTX for sm */
+  const unsigned char *cubin; /* ptxas's cubin for sm; NULL when xprc found no ptxas */
+  int64_t cubin_size;
+  int64_t nkernels;
+  int64_t sm;                 /* major * 10 + minor */
+  void *state;                /* NULL until the first call; owned by libxpr_rt */
+} xpr_rt_cuda_object;
+
+/* Runs a plan on the GPU: host arrays in (each copied to the device per call), outputs copied
+ * back; elementwise steps only. Returns an XPR_RT_* code. */
+int xpr_rt_cuda_run(const int64_t *plan, xpr_rt_cuda_object *obj, const uint64_t *args);
+/* The _range entry of a cuda object: XPR_RT_EUNSUPPORTED, with a message. */
+int xpr_rt_cuda_range(void);
+
 #ifdef __cplusplus
 }
 #endif
