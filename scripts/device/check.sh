@@ -3,7 +3,7 @@
 # after scripts/device/bundle.sh packed .gpucarry/ here (docs/gpu.md, "Running on a GPU").
 # Each stage writes $OUT/<stage>.log and a summary line; the table at the end is the result.
 #
-#   bash scripts/device/check.sh [STAGE...]   stages: info tests diff sanitize bench repl math sass
+#   bash scripts/device/check.sh [STAGE...]   stages: info tests diff sanitize bench repl math sass aot
 #
 # Environment: XPR_GPU_DIFF_PROGRAMS (default 1500), BENCH_N (default 2^28).
 set -uo pipefail
@@ -39,7 +39,7 @@ stage() { # stage NAME TIMEOUT CMD... : runs CMD, logs it, records its status an
 }
 want() { [ $# -eq 0 ] || [[ " $* " == *" $STAGE "* ]]; }
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(info tests diff sanitize bench repl math sass)
+[ ${#stages[@]} -eq 0 ] && stages=(info tests diff sanitize bench repl math sass aot)
 
 for STAGE in "${stages[@]}"; do
   case $STAGE in
@@ -70,6 +70,12 @@ for STAGE in "${stages[@]}"; do
     fi ;;
   sass) # the machine code ptxas makes of the PTX files in .gpucarry/ptx (cuobjdump is there)
     stage sass 60 bash -c "for f in $carry/ptx/*.ptx; do echo \$f; ptxas -arch=sm_90 \$f -o /tmp/k.cubin && cuobjdump -sass /tmp/k.cubin | grep -E '^ +/\\*[0-9a-f]{4}\\*/'; done" ;;
+  aot) # an xprc cuda object in a plain C program (tests/aot/cuda/saxpy_main.c) on the real GPU
+    if [ -x "$bin/saxpy_main" ]; then
+      stage aot 60 "$bin/saxpy_main" real 1000003
+    else
+      summary+=("aot        skipped: no saxpy_main (run aot_cuda_test before bundle.sh)")
+    fi ;;
   *) echo "unknown stage $STAGE" ;;
   esac
 done

@@ -3,6 +3,7 @@
 #include "tools/xprc/Aot.h"
 
 #include "compiler/codegen/CpuJit.h"
+#include "compiler/codegen/GpuJit.h"
 #include "compiler/passes/Pipeline.h"
 #include "frontend/Frontend.h"
 #include "runtime/KernelCache.h"
@@ -16,8 +17,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "xpr_rt_header.inc" // kXprRtHeader: the text of runtime/rt/xpr_rt.h
 
@@ -218,6 +226,7 @@ struct Lowered {
   std::vector<StepCode> steps;
   std::vector<cg::ObjectKernel> kernels;
   Words words;
+  std::string ptx, cubin, cubin_note; // cuda objects
 };
 
 Lowered lower(const SourceFile &src, const AotOptions &opts) {
@@ -305,6 +314,11 @@ Lowered lower(const SourceFile &src, const AotOptions &opts) {
   for (std::size_t s = 0; s < plan.steps.size(); ++s) {
     const Step &step = plan.steps[s];
     const bool reduce = step.kind == Step::Kind::Reduce;
+    if (reduce && opts.cuda_sm)
+      throw Error(ErrorKind::Runtime,
+                  fmt::format("xprc --target {}: this script has a reduction ({}), and the cuda "
+                              "target does not run reductions yet; compile it for a CPU target",
+                              opts.target_label, ir::op_name(step.reduce.op)));
     const passes::KernelStep &ks = reduce ? step.reduce.map : step.kernel;
     const int rank = static_cast<int>(ks.iter_dims.size());
     StepCode sc;
@@ -376,23 +390,137 @@ Lowered lower(const SourceFile &src, const AotOptions &opts) {
   return L;
 }
 
+// ---- the cuda module: PTX through the JIT's GPU lowering, a cubin through ptxas ----
+
+/// The ptxas to use: the option, $XPR_PTXAS, $CUDA_HOME/bin/ptxas, /usr/local/cuda/bin/ptxas,
+/// then PATH; empty if none is executable.
+std::string find_ptxas(const AotOptions &opts) {
+  if (!opts.ptxas.empty()) return opts.ptxas;
+  std::vector<std::string> c;
+  if (const char *e = std::getenv("XPR_PTXAS"); e && *e) c.push_back(e);
+  if (const char *h = std::getenv("CUDA_HOME"); h && *h) c.push_back(std::string(h) + "/bin/ptxas");
+  c.push_back("/usr/local/cuda/bin/ptxas");
+  if (const char *path = std::getenv("PATH")) {
+    std::stringstream ss(path);
+    for (std::string d; std::getline(ss, d, ':');)
+      if (!d.empty()) c.push_back(d + "/ptxas");
+  }
+  for (const std::string &p : c)
+    if (access(p.c_str(), X_OK) == 0) return p;
+  return "";
+}
+
+std::string quote(const std::string &s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// Compiles every kernel of the object to one PTX module (entry "xk<k>" for kernel k, 64-bit
+/// indexing, the vector width the JIT would pick where no operand is Strided: device arrays are
+/// aligned, and so are inputs copied over from their first element) and, with a ptxas, a cubin.
+void compile_gpu(Lowered &L, const AotOptions &opts) {
+  static cg::GpuJit jit; // one MLIR context for the process, like the runtime's
+  std::vector<cg::GpuKernel> gks;
+  for (std::size_t i = 0; i < L.kernels.size(); ++i) {
+    cg::GpuKernel k;
+    k.kernel = L.kernels[i].kernel;
+    k.spec.spec = L.kernels[i].spec;
+    k.spec.index64 = true;
+    bool strided = false;
+    for (cg::Layout l : k.spec.spec.inputs) strided |= l == cg::Layout::Strided;
+    for (cg::Layout l : k.spec.spec.outputs) strided |= l == cg::Layout::Strided;
+    k.spec.vector = strided ? 1 : cg::gpu_vector_width(*k.kernel, k.spec.spec);
+    k.name = fmt::format("xk{}", i);
+    gks.push_back(std::move(k));
+  }
+  L.ptx = jit.compile_ptx(gks, cg::gpu_target_sm(opts.cuda_sm));
+  if (!opts.cubin) {
+    L.cubin_note = "no cubin: --no-cubin";
+    return;
+  }
+  const std::string ptxas = find_ptxas(opts);
+  if (ptxas.empty()) {
+    L.cubin_note = "no cubin: no ptxas found";
+    return;
+  }
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/xprc-cuda-XXXXXX";
+  if (!mkdtemp(tmpl)) throw Error(ErrorKind::Runtime, "cannot create a temporary directory");
+  const fs::path dir = tmpl;
+  const std::string in = (dir / "k.ptx").string(), out = (dir / "k.cubin").string();
+  std::ofstream(in, std::ios::binary) << L.ptx;
+  const std::string cmd = fmt::format("{} -arch=sm_{} -O3 -o {} {} 2>&1", quote(ptxas),
+                                      opts.cuda_sm, quote(out), quote(in));
+  std::string log;
+  int status = -1;
+  if (FILE *p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) log.append(buf, n);
+    const int st = pclose(p);
+    status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+  std::ifstream cin(out, std::ios::binary);
+  std::stringstream bytes;
+  bytes << cin.rdbuf();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (status != 0 || bytes.str().empty()) {
+    // Typically a ptxas that no longer knows the architecture (CUDA 13 dropped sm_70): the PTX
+    // alone still runs there, compiled by the driver on first use. Said, not hidden.
+    std::string first = log.substr(0, log.find('\n'));
+    if (first.empty()) first = fmt::format("exit status {}", status);
+    std::fprintf(stderr, "xprc: warning: %s cannot assemble for sm_%d (%s): the object carries PTX "
+                 "only, which the driver compiles on first use\n", ptxas.c_str(), opts.cuda_sm,
+                 first.c_str());
+    L.cubin_note = fmt::format("no cubin: {} failed for sm_{}: {}", ptxas, opts.cuda_sm, first);
+    return;
+  }
+  L.cubin = bytes.str();
+  L.cubin_note = fmt::format("a cubin for sm_{} ({})", opts.cuda_sm, ptxas);
+}
+
+/// Bytes as an LLVM IR string constant body (c"...").
+std::string ir_bytes(const std::string &b) {
+  std::string r;
+  r.reserve(b.size() + b.size() / 4);
+  for (unsigned char c : b) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') r += static_cast<char>(c);
+    else r += fmt::format("\\{:02X}", c);
+  }
+  return r;
+}
+
 // ---- the driver (LLVM IR text) ----
 
 std::string driver_ir(const Lowered &L, const AotOptions &opts) {
   const Signature &s = L.sig;
   const std::string &P = opts.name;
+  const bool cuda = opts.cuda_sm != 0;
   std::string ir = fmt::format("; the entry points of {} (generated by xprc)\n", P);
   ir += fmt::format("@\"{}.plan\" = private unnamed_addr constant [{} x i64] [", P, L.words.w.size());
   for (std::size_t i = 0; i < L.words.w.size(); ++i)
     ir += fmt::format("{}i64 {}", i ? ", " : "", L.words.w[i]);
   ir += "], align 8\n";
+  if (cuda) { // the module and libxpr_rt's per-process state for it (xpr_rt_cuda_object)
+    ir += fmt::format("@\"{}.ptx\" = private unnamed_addr constant [{} x i8] c\"{}\\00\", align 1\n", P,
+                      L.ptx.size() + 1, ir_bytes(L.ptx));
+    if (!L.cubin.empty())
+      ir += fmt::format("@\"{}.cubin\" = private unnamed_addr constant [{} x i8] c\"{}\", align 8\n",
+                        P, L.cubin.size(), ir_bytes(L.cubin));
+    ir += fmt::format("@\"{0}.cuda\" = internal global {{ ptr, ptr, i64, i64, i64, ptr }} {{ ptr "
+                      "@\"{0}.ptx\", ptr {1}, i64 {2}, i64 {3}, i64 {4}, ptr null }}, align 8\n",
+                      P, L.cubin.empty() ? "null" : fmt::format("@\"{}.cubin\"", P),
+                      L.cubin.size(), L.kernels.size(), opts.cuda_sm);
+    ir += "declare i32 @xpr_rt_cuda_run(ptr, ptr, ptr)\ndeclare i32 @xpr_rt_cuda_range()\n";
+  }
   // One kernel table, or one per level (symbols suffixed _vN) and the tables' table.
   const bool multi = !opts.levels.empty();
   std::vector<std::string> suffixes;
   if (multi)
     for (const auto &l : opts.levels) suffixes.push_back(fmt::format("_v{}", cpu_level(l)));
-  else
-    suffixes.push_back("");
+  else if (!cuda)
+    suffixes.push_back(""); // a cuda object has no CPU kernels: no kernel table
   for (const std::string &suf : suffixes) {
     ir += fmt::format("@\"{}.kernels{}\" = private unnamed_addr constant [{} x ptr] [", P, suf,
                       L.kernels.size());
@@ -459,12 +587,21 @@ std::string driver_ir(const Lowered &L, const AotOptions &opts) {
   };
   const std::string all = params_text(args.size());
   ir += fmt::format("define i32 @{}({}) {{\nentry:\n{}{}", P, all, stores(args.size()), pick());
-  ir += fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr {1}, ptr %args, "
-                    "i64 0, i64 0, i32 0)\n  ret i32 %r\n}}\n\n", P, table);
-  ir += fmt::format("define i32 @{}_range(i64 %lo, i64 %hi{}{}) {{\nentry:\n{}{}", P,
-                    args.empty() ? "" : ", ", all, stores(args.size()), pick());
-  ir += fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr {1}, ptr %args, "
-                    "i64 %lo, i64 %hi, i32 1)\n  ret i32 %r\n}}\n\n", P, table);
+  if (cuda)
+    ir += fmt::format("  %r = call i32 @xpr_rt_cuda_run(ptr @\"{0}.plan\", ptr @\"{0}.cuda\", "
+                      "ptr %args)\n  ret i32 %r\n}}\n\n", P);
+  else
+    ir += fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr {1}, ptr %args, "
+                      "i64 0, i64 0, i32 0)\n  ret i32 %r\n}}\n\n", P, table);
+  if (cuda)
+    ir += fmt::format("define i32 @{}_range(i64 %lo, i64 %hi{}{}) {{\nentry:\n  %r = call i32 "
+                      "@xpr_rt_cuda_range()\n  ret i32 %r\n}}\n\n",
+                      P, args.empty() ? "" : ", ", all);
+  else
+    ir += fmt::format("define i32 @{}_range(i64 %lo, i64 %hi{}{}) {{\nentry:\n{}{}", P,
+                      args.empty() ? "" : ", ", all, stores(args.size()), pick()) +
+          fmt::format("  %r = call i32 @xpr_rt_run(ptr @\"{0}.plan\", ptr {1}, ptr %args, "
+                      "i64 %lo, i64 %hi, i32 1)\n  ret i32 %r\n}}\n\n", P, table);
   ir += fmt::format("define i64 @{}_work({}) {{\nentry:\n{}", P, params_text(s.syms.size()),
                     stores(s.syms.size()));
   ir += fmt::format("  %r = call i64 @xpr_rt_work(ptr @\"{0}.plan\", ptr %args)\n  ret i64 %r\n}}\n", P);
@@ -524,6 +661,17 @@ std::string header_text(const Lowered &L, const AotOptions &opts, const SourceFi
                        "below {}.\n *\n",
                        lv, opts.levels.front());
   }
+  if (opts.cuda_sm)
+    doc += fmt::format(" * Runs on an NVIDIA GPU: CUDA device 0 (XPR_RT_CUDA_DEVICE=N or "
+                       "xpr_rt_cuda_set_device() choose\n * another). Arrays are host memory: each "
+                       "call copies the inputs to the device and the\n * outputs back. The driver "
+                       "(libcuda.so.1) is loaded on the first call; without it, or without\n * a "
+                       "GPU, the call returns XPR_RT_EDEVICE and writes nothing.\n * Embedded: PTX "
+                       "for sm_{} {}.\n *\n",
+                       cg::gpu_target_sm(opts.cuda_sm),
+                       L.cubin.empty() ? "(" + comment_safe(L.cubin_note) + "; the driver compiles "
+                                             "the PTX on first use)"
+                                       : "and " + L.cubin_note);
   if (L.plan.reduce_count() > 0)
     doc += fmt::format(" * Reductions ({} step(s)) run in the JIT's fixed block order: results do "
                        "not depend on the\n * thread count. An output of a reduction may not share "
@@ -557,10 +705,15 @@ std::string header_text(const Lowered &L, const AotOptions &opts, const SourceFi
          "the very\n * same memory as an input of the same layout, for in-place updates):\n";
   for (std::size_t i = 0; i < s.outputs.size(); ++i)
     doc += arr_doc(s.outputs[i], s.c_outputs[i], s.c_output_strides[i]);
-  doc += " *\n * Runs on libxpr_rt's thread pool (xpr_rt_set_threads). Returns XPR_RT_OK (0) or an "
-         "XPR_RT_E*\n * code; xpr_rt_last_error() then says why. Results are bit-identical to "
-         "xpr::Context::compile\n * of the same script on the same CPU and precision.\n *\n"
-         " * The script:\n";
+  if (opts.cuda_sm)
+    doc += " *\n * Returns XPR_RT_OK (0) or an XPR_RT_E* code; xpr_rt_last_error() then says why. "
+           "The kernels are\n * the cuda target's own lowering (xpr::Target::cuda) at the same "
+           "precision.\n *\n * The script:\n";
+  else
+    doc += " *\n * Runs on libxpr_rt's thread pool (xpr_rt_set_threads). Returns XPR_RT_OK (0) or "
+           "an XPR_RT_E*\n * code; xpr_rt_last_error() then says why. Results are bit-identical "
+           "to xpr::Context::compile\n * of the same script on the same CPU and precision.\n *\n"
+           " * The script:\n";
   std::string text = comment_safe(src.text());
   std::size_t b = 0;
   while (b < text.size()) {
@@ -584,7 +737,9 @@ std::string header_text(const Lowered &L, const AotOptions &opts, const SourceFi
                    "arguments and errors as {0}, plus XPR_RT_ERANGE.{3} */\n"
                    "int {0}_range(\n    int64_t lo,\n    int64_t hi{1}{2});\n\n",
                    P, decl.empty() ? "" : ",", list.empty() ? "" : list.substr(0),
-                   L.plan.reduce_count() > 0
+                   opts.cuda_sm ? "\n * A cuda object runs whole calls only: _range returns "
+                                  "XPR_RT_EUNSUPPORTED (call " + P + ")."
+                   : L.plan.reduce_count() > 0
                        ? "\n * This script has reductions: _range returns XPR_RT_EUNSUPPORTED "
                          "(call " + P + ")."
                        : "");
@@ -612,12 +767,16 @@ bool valid_c_name(const std::string &s) {
 }
 
 namespace {
-AotResult result_of(const Lowered &L, const AotOptions &opts, const SourceFile &src) {
+AotResult result_of(Lowered &L, const AotOptions &opts, const SourceFile &src) {
+  if (opts.cuda_sm) compile_gpu(L, opts);
   AotResult r;
   r.header = header_text(L, opts, src);
   r.driver_ir = driver_ir(L, opts);
   r.plan_text = passes::print(L.plan);
-  for (const auto &k : L.kernels) r.kernel_symbols.push_back(k.symbol);
+  if (!opts.cuda_sm)
+    for (const auto &k : L.kernels) r.kernel_symbols.push_back(k.symbol);
+  r.ptx = L.ptx;
+  r.cubin_note = L.cubin_note;
   return r;
 }
 } // namespace
@@ -633,6 +792,8 @@ std::string compile_object(const SourceFile &src, const AotOptions &opts, AotRes
   result = result_of(L, opts, src);
   // The process-wide JIT: the same CpuJit (pipeline, target machine) that Context uses.
   cg::CpuJit &jit = rt::KernelCache::global().jit();
+  if (opts.cuda_sm) // the kernels are in the driver's module: the object is the driver alone
+    return jit.compile_objects({}, result.driver_ir, opts.cpu, asm_out);
   if (opts.levels.empty()) return jit.compile_objects(L.kernels, result.driver_ir, opts.cpu, asm_out);
   // Multi-versioned: the same kernels once per level, each lowered as a single-level object
   // lowers it, under suffixed symbols.

@@ -23,6 +23,14 @@ struct AotOptions {
   /// compiled once per level and the entry points pick one table at run time (xpr_rt_pick).
   /// Empty: one version, for `cpu`.
   std::vector<std::string> levels;
+  /// The cuda target (--target cuda:sm_XX): the compute capability (major*10 + minor) the object
+  /// is for; 0 for a CPU object. Its kernels are PTX (and a cubin when ptxas is found) run by
+  /// libxpr_rt's launcher (runtime/rt/xpr_rt_cuda.inc).
+  int cuda_sm = 0;
+  /// cuda objects: the ptxas that assembles the embedded cubin; empty: look for one ($XPR_PTXAS,
+  /// $CUDA_HOME/bin, /usr/local/cuda/bin, PATH) and embed PTX only where there is none.
+  std::string ptxas;
+  bool cubin = true; ///< cuda objects: embed a cubin when a ptxas is found (--no-cubin: PTX only)
 };
 
 /// The x86-64 level of an LLVM CPU name: "x86-64" 1, "x86-64-vN" N; 0 for anything else.
@@ -33,6 +41,8 @@ struct AotResult {
   std::string header;    ///< the C header
   std::string driver_ir; ///< the driver functions and the embedded plan, as LLVM IR text
   std::string plan_text; ///< the plan as text (--emit=plan)
+  std::string ptx;       ///< cuda objects: the embedded PTX (kernel k is entry "xk<k>")
+  std::string cubin_note; ///< cuda objects: what was embedded besides the PTX, for messages
   std::vector<std::string> kernel_symbols;
 };
 

@@ -4,6 +4,7 @@
 // 3 internal error.
 #include "support/Source.h"
 #include "tools/xpr/Emit.h"
+#include "compiler/codegen/GpuJit.h"
 #include "tools/xprc/Aot.h"
 
 #include <xpr/error.hpp>
@@ -108,13 +109,14 @@ std::string default_name(const std::string &file) {
 
 int main(int argc, char **argv) {
   CLI::App app{"xprc: compiles an xpr script ahead of time into an object file and a C header.\n"
-               "  xprc SCRIPT.xpr -o NAME.o --header NAME.h [--name NAME] [--target CPU]\n"
+               "  xprc SCRIPT.xpr -o NAME.o --header NAME.h [--name NAME] [--target CPU|cuda:sm_XX]\n"
                "  xprc SCRIPT.xpr --static-lib libNAME.a --header NAME.h   (libxpr_rt inside)\n"
                "  xprc SCRIPT.xpr --emit=STAGE                            (print a stage)\n"
                "Link: cc main.c NAME.o -lxpr_rt -lsleef -lm -lpthread (docs/aot.md)",
                "xprc"};
   std::string file, out_obj, out_header, out_lib, name, target = "host", precision = "accurate",
-                                                      emit = "obj";
+                                                      emit = "obj", ptxas;
+  bool no_cubin = false;
   std::string rt_lib = XPRC_RT_LIBRARY, ar = XPRC_AR;
   app.add_option("script", file, "the script (.xpr)")->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", out_obj, "the object file to write");
@@ -123,15 +125,21 @@ int main(int argc, char **argv) {
   app.add_option("--name", name, "the C name of the entry point (default: the script's stem)");
   app.add_option("--target", target,
                  "host | x86-64-v2 | x86-64-v3 | x86-64-v4, or several levels separated by "
-                 "commas (a multi-versioned object; 'multi' = x86-64-v2,x86-64-v3,x86-64-v4)");
+                 "commas (a multi-versioned object; 'multi' = x86-64-v2,x86-64-v3,x86-64-v4), or "
+                 "cuda:sm_XX (an NVIDIA GPU of compute capability X.X or newer; 'cuda' = the "
+                 "oldest this LLVM supports)");
+  app.add_option("--ptxas", ptxas, "cuda targets: the ptxas that assembles the embedded cubin "
+                                   "(default: $XPR_PTXAS, $CUDA_HOME/bin, /usr/local/cuda/bin, PATH)");
+  app.add_flag("--no-cubin", no_cubin, "cuda targets: embed the PTX alone (the driver compiles it "
+                                       "on first use)");
   app.add_option("--precision", precision, "accurate | fast")
       ->check(CLI::IsMember({"accurate", "fast"}));
   app.add_option("--emit", emit,
                  "obj (default: write the files) | ast ir opt fused mlir mlir-llvm llvm (the JIT's "
                  "view, host) | asm (the object's assembly) | header | driver (LLVM IR of the entry "
-                 "points and the plan)")
+                 "points and the plan) | ptx (cuda targets: the embedded PTX)")
       ->check(CLI::IsMember({"obj", "ast", "ir", "opt", "fused", "mlir", "mlir-llvm", "llvm", "asm",
-                             "header", "driver"}));
+                             "header", "driver", "ptx"}));
   app.add_option("--rt-lib", rt_lib, "libxpr_rt.a for --static-lib")->capture_default_str();
   app.add_option("--ar", ar, "the archiver for --static-lib (GNU ar or llvm-ar)")->capture_default_str();
   try {
@@ -141,8 +149,27 @@ int main(int argc, char **argv) {
   }
   // --target: one CPU, or a list of x86-64 levels for a multi-versioned object.
   std::vector<std::string> levels;
+  int cuda_sm = 0;
   if (target == "multi") target = "x86-64-v2,x86-64-v3,x86-64-v4";
-  if (target.find(',') != std::string::npos) {
+  if (target == "cuda" || target.starts_with("cuda:")) {
+    const std::string arch = target == "cuda" ? "" : target.substr(5);
+    if (arch.empty()) {
+      cuda_sm = xpr::cg::gpu_supported_sms().front();
+      target = fmt::format("cuda:sm_{}", cuda_sm);
+    } else {
+      const bool digits = arch.size() >= 5 && arch.starts_with("sm_") &&
+                          std::all_of(arch.begin() + 3, arch.end(),
+                                      [](unsigned char c) { return std::isdigit(c); });
+      cuda_sm = digits && arch.size() <= 6 ? std::stoi(arch.substr(3)) : 0;
+      const auto sms = xpr::cg::gpu_supported_sms();
+      if (cuda_sm < sms.front()) {
+        std::cerr << fmt::format("xprc: --target '{}': expected cuda:sm_XX with XX the compute "
+                                 "capability, at least {} (e.g. cuda:sm_80, cuda:sm_90)\n",
+                                 target, sms.front());
+        return kUsageError;
+      }
+    }
+  } else if (target.find(',') != std::string::npos) {
     std::stringstream ss(target);
     for (std::string t; std::getline(ss, t, ',');) {
       if (xpr::aot::cpu_level(t) < 2) {
@@ -177,12 +204,19 @@ int main(int argc, char **argv) {
     const xpr::SourceFile src(file, read_file(file));
     xpr::aot::AotOptions opts;
     opts.name = name;
-    opts.cpu = levels.empty() ? target : levels.front();
+    opts.cpu = cuda_sm ? "x86-64" : levels.empty() ? target : levels.front();
+    opts.cuda_sm = cuda_sm;
+    opts.ptxas = ptxas;
+    opts.cubin = !no_cubin;
     opts.levels = levels.size() > 1 ? levels : std::vector<std::string>{};
     opts.target_label = target;
     opts.precision = precision == "fast" ? xpr::cg::Precision::Fast : xpr::cg::Precision::Accurate;
 
-    if (emit != "obj" && emit != "asm" && emit != "header" && emit != "driver") {
+    if (emit == "ptx" && !cuda_sm) {
+      std::cerr << "xprc: --emit=ptx needs a cuda target (--target cuda:sm_XX)\n";
+      return kUsageError;
+    }
+    if (emit != "obj" && emit != "asm" && emit != "header" && emit != "driver" && emit != "ptx") {
       const auto stage = xpr::tool::emit_stage_from_name(emit);
       if (!stage) return kUsageError;
       std::cout << xpr::tool::emit(src, false, {}, *stage,
@@ -190,9 +224,9 @@ int main(int argc, char **argv) {
                                                        : xpr::Precision::Accurate);
       return kOk;
     }
-    if (emit == "header" || emit == "driver") {
+    if (emit == "header" || emit == "driver" || emit == "ptx") {
       const xpr::aot::AotResult r = xpr::aot::translate(src, opts);
-      std::cout << (emit == "header" ? r.header : r.driver_ir);
+      std::cout << (emit == "header" ? r.header : emit == "ptx" ? r.ptx : r.driver_ir);
       return kOk;
     }
     xpr::aot::AotResult r;

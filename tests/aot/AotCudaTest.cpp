@@ -1,0 +1,192 @@
+// tests/aot/AotCudaTest.cpp — xprc's cuda target: an object made by `xprc --target cuda:sm_80`,
+// linked into a C program (tests/aot/cuda/saxpy_main.c) with plain cc and libxpr_rt, run
+// - against tests/gpu's fake libcuda.so.1 (everything but the GPU: driver and module loading,
+//   the cubin refused and the PTX taken, transfers, the kernel ABI, launches, outputs back,
+//   strided and in-place arguments, errors before launch);
+// - without any driver, and against the toolkit's stub driver (a clean XPR_RT_EDEVICE);
+// - on a real GPU where there is one (skipped with a message elsewhere);
+// and xprc's own diagnostics for the target.
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::pair<int, std::string> sh(const std::string &cmd) {
+  std::string out;
+  FILE *p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return {-1, ""};
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string read_text(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Whether this process finds a real libcuda.so.1 (with the library path it was started with).
+bool real_driver_present() {
+  void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!h) return false;
+  const bool fake = dlsym(h, "xpr_fake_cuda_set_kernel") != nullptr;
+  dlclose(h);
+  return !fake;
+}
+
+class AotCuda : public ::testing::Test {
+protected:
+  // One directory per process: ctest runs each case in its own process, several at once.
+  static fs::path dir() {
+    static const fs::path d = fs::path(XPR_AOT_WORK_DIR) / std::to_string(::getpid());
+    return d;
+  }
+  static std::string xprc() { return XPRC_PATH; }
+  static std::string src(const std::string &f) { return std::string(XPR_AOT_CUDA_DIR) + "/" + f; }
+  static std::string prog() { return (dir() / "saxpy_main").string(); }
+
+  static void SetUpTestSuite() {
+    fs::remove_all(dir());
+    fs::create_directories(dir());
+    const std::string d = dir().string();
+    log_.clear();
+    auto run = [&](const std::string &cmd) {
+      auto [rc, out] = sh(cmd);
+      if (rc != 0) log_ += "FAILED (" + std::to_string(rc) + "): " + cmd + "\n" + out + "\n";
+      return rc == 0;
+    };
+    // -ffp-contract=off: the program's expected a*s + b must round twice, as the kernel does.
+    built_ = run(xprc() + " " + src("saxpy.xpr") + " --target cuda:sm_80 -o " + d +
+                 "/saxpy.o --header " + d + "/saxpy.h") &&
+             run(std::string(XPR_CC) + " -std=c11 -O2 -Wall -Werror -ffp-contract=off -I" + d +
+                 " " + src("saxpy_main.c") + " " + d + "/saxpy.o " + XPR_RT_LIB +
+                 " -lm -lpthread -ldl -o " + prog());
+  }
+  static void TearDownTestSuite() {
+    // The program stays one level up for scripts/device/bundle.sh (renamed into place whole).
+    std::error_code ec;
+    const fs::path keep = fs::path(XPR_AOT_WORK_DIR) / "saxpy_main";
+    const fs::path tmp = keep.string() + "." + std::to_string(::getpid());
+    if (built_ && fs::copy_file(prog(), tmp, fs::copy_options::overwrite_existing, ec))
+      fs::rename(tmp, keep, ec);
+    fs::remove_all(dir(), ec);
+  }
+  void SetUp() override { ASSERT_TRUE(built_) << log_; }
+  static bool built_;
+  static std::string log_;
+};
+bool AotCuda::built_ = false;
+std::string AotCuda::log_;
+
+TEST_F(AotCuda, FakeDriverRunsTheWholeObject) {
+  auto [rc, out] = sh("env LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) + " " + prog() +
+                      " fake 100003");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("fake: 100003 elements, 0 failure(s)"), std::string::npos) << out;
+}
+
+TEST_F(AotCuda, WithoutADriverTheCallFailsCleanly) {
+  if (real_driver_present()) GTEST_SKIP() << "a CUDA driver is installed here (RealGpu covers it)";
+  auto [rc, out] = sh("env -u LD_LIBRARY_PATH " + prog() + " nodriver");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("no CUDA driver found (libcuda.so.1: "), std::string::npos) << out;
+}
+
+TEST_F(AotCuda, StubDriverNamesTheCudaError) {
+  if (!fs::exists(std::string(XPR_STUB_CUDA_DIR) + "/libcuda.so.1"))
+    GTEST_SKIP() << "no CUDA toolkit stub driver at " << XPR_STUB_CUDA_DIR;
+  // The stub fails cuInit: the program's "no driver" checks fail, naming the stub's error.
+  auto [rc, out] = sh("env LD_LIBRARY_PATH=" + std::string(XPR_STUB_CUDA_DIR) + " " + prog() +
+                      " nodriver");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("CUDA_ERROR_STUB_LIBRARY (34) in cuInit"), std::string::npos) << out;
+}
+
+TEST_F(AotCuda, RealGpuComputesTheSameAsTheProgram) {
+  if (!real_driver_present())
+    GTEST_SKIP() << "no CUDA driver here: the real-GPU run of the cuda object needs a GPU "
+                    "(scripts/device/check.sh runs it)";
+  auto [rc, out] = sh(prog() + " real 1000003");
+  if (out.find("CUDA_ERROR_NO_DEVICE") != std::string::npos)
+    GTEST_SKIP() << "a CUDA driver but no GPU: " << out;
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("real: 1000003 elements, 0 failure(s)"), std::string::npos) << out;
+}
+
+TEST_F(AotCuda, ProgramLinksWithoutLlvmMlirOrCuda) {
+  auto [rc, deps] = sh("ldd " + prog());
+  ASSERT_EQ(rc, 0) << deps;
+  for (const char *lib : {"LLVM", "MLIR", "libcuda", "libstdc++"})
+    EXPECT_EQ(deps.find(lib), std::string::npos) << lib << " in\n" << deps;
+  auto [rc2, undef] = sh("nm -u " + prog());
+  ASSERT_EQ(rc2, 0);
+  EXPECT_EQ(undef.find(" cu"), std::string::npos) << undef; // the driver is dlopen'd
+}
+
+TEST_F(AotCuda, HeaderSaysWhereItRuns) {
+  const std::string h = read_text(dir() / "saxpy.h");
+  EXPECT_NE(h.find("for target cuda:sm_80"), std::string::npos) << h;
+  EXPECT_NE(h.find(" * Runs on an NVIDIA GPU: CUDA device 0"), std::string::npos) << h;
+  EXPECT_NE(h.find("the call returns XPR_RT_EDEVICE and writes nothing"), std::string::npos) << h;
+  EXPECT_NE(h.find("A cuda object runs whole calls only: _range returns XPR_RT_EUNSUPPORTED"),
+            std::string::npos)
+      << h;
+  EXPECT_NE(h.find("XPR_RT_EDEVICE = 9"), std::string::npos) << h;
+  // Embedded: a cubin where ptxas knows sm_80, else the PTX alone, said so.
+  EXPECT_TRUE(h.find(" * Embedded: PTX for sm_80 and a cubin for sm_80") != std::string::npos ||
+              h.find(" * Embedded: PTX for sm_80 (no cubin: ") != std::string::npos)
+      << h;
+}
+
+TEST_F(AotCuda, XprcDiagnostics) {
+  const std::string d = dir().string();
+  std::ofstream(dir() / "red.xpr") << "input a: f32[n]\noutput t = sum(a)\n";
+  auto [rc, out] = sh(xprc() + " " + d + "/red.xpr --target cuda:sm_80 -o " + d + "/red.o");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("error: xprc --target cuda:sm_80: this script has a reduction (sum), and the "
+                     "cuda target does not run reductions yet; compile it for a CPU target"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(dir() / "red.o"));
+  std::tie(rc, out) = sh(xprc() + " " + src("saxpy.xpr") + " --target cuda:sm_60 -o " + d + "/x.o");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("expected cuda:sm_XX with XX the compute capability"), std::string::npos) << out;
+  std::tie(rc, out) = sh(xprc() + " " + src("saxpy.xpr") + " --target cuda:gfx90a -o " + d + "/x.o");
+  EXPECT_EQ(rc, 2) << out;
+  std::tie(rc, out) = sh(xprc() + " " + src("saxpy.xpr") + " --emit=ptx");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--emit=ptx needs a cuda target"), std::string::npos) << out;
+  std::tie(rc, out) = sh(xprc() + " " + src("saxpy.xpr") + " --target cuda:sm_90 --emit=ptx");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find(".target sm_90"), std::string::npos) << out;
+  EXPECT_NE(out.find(".entry xk0("), std::string::npos) << out;
+  // A ptxas that fails: a warning, and an object with the PTX alone.
+  std::tie(rc, out) = sh(xprc() + " " + src("saxpy.xpr") + " --target cuda:sm_80 --ptxas /bin/false -o " +
+                         d + "/p.o --header " + d + "/p.h");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("xprc: warning: /bin/false cannot assemble for sm_80"), std::string::npos) << out;
+  EXPECT_NE(read_text(dir() / "p.h").find("(no cubin: /bin/false failed for sm_80"), std::string::npos);
+  std::tie(rc, out) = sh(xprc() + " " + src("saxpy.xpr") + " --target cuda:sm_80 --no-cubin --header " +
+                         d + "/q.h");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(read_text(dir() / "q.h").find("(no cubin: --no-cubin; the driver compiles the PTX on "
+                                          "first use)"),
+            std::string::npos);
+}
+
+} // namespace
