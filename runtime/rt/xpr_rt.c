@@ -269,6 +269,24 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+/* A caller's pool (xpr_rt_set_parallel): when set, pool_run hands every job's chunks to it. */
+static struct {
+  pthread_mutex_t mu;
+  xpr_rt_parallel_fn fn;
+  void *ctx;
+  int threads;
+} user_pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void xpr_rt_set_parallel(xpr_rt_parallel_fn fn, void *ctx, int threads) {
+  pthread_mutex_lock(&user_pool.mu);
+  user_pool.fn = fn;
+  user_pool.ctx = ctx;
+  user_pool.threads = threads < 1 ? 1 : threads > 1024 ? 1024 : threads;
+  pthread_mutex_unlock(&user_pool.mu);
+}
+
+static void user_chunk(void *arg, int64_t c) { run_chunk((const job_t *)arg, c); }
+
 void xpr_rt_set_threads(int threads) {
   pthread_mutex_lock(&pool.mu);
   pool.wanted = resolve_threads(threads);
@@ -276,6 +294,10 @@ void xpr_rt_set_threads(int threads) {
 }
 
 int xpr_rt_threads(void) {
+  pthread_mutex_lock(&user_pool.mu);
+  const int user = user_pool.fn ? user_pool.threads : 0;
+  pthread_mutex_unlock(&user_pool.mu);
+  if (user) return user;
   pthread_mutex_lock(&pool.mu);
   if (pool.wanted == 0) pool.wanted = resolve_threads(0);
   int n = pool.wanted;
@@ -285,6 +307,14 @@ int xpr_rt_threads(void) {
 
 /* j over the pool when it is free (chunking already set). */
 static void pool_run(job_t j) {
+  pthread_mutex_lock(&user_pool.mu);
+  const xpr_rt_parallel_fn ufn = user_pool.fn;
+  void *uctx = user_pool.ctx;
+  pthread_mutex_unlock(&user_pool.mu);
+  if (ufn) { /* the caller's threads run the chunks; the cut is already made */
+    ufn(uctx, j.nchunks, user_chunk, &j);
+    return;
+  }
   const int threads = xpr_rt_threads();
   pthread_mutex_lock(&pool.mu);
   if (pool.busy) { /* another caller's job is running: do not wait for it */

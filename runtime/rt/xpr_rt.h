@@ -33,6 +33,15 @@ const char *xpr_rt_error_string(int code);
 void xpr_rt_set_threads(int threads);
 /** The worker thread count in use. */
 int xpr_rt_threads(void);
+/** A caller's own thread pool: must run task(arg, i) once for every i in [0, n), on any threads,
+ * and return when all have returned. */
+typedef void (*xpr_rt_parallel_fn)(void *ctx, int64_t n, void (*task)(void *arg, int64_t i),
+                                   void *arg);
+/** Runs every later call's parallel work (elementwise chunks and reduction units alike) through
+ * `fn` instead of libxpr_rt's threads, cut for `threads` workers; results are the same bits as
+ * on libxpr_rt's own pool. fn = NULL restores the own pool (and its thread count). For callers
+ * that bring their own threads to programs _range cannot serve (reductions, dependent loops). */
+void xpr_rt_set_parallel(xpr_rt_parallel_fn fn, void *ctx, int threads);
 /** The x86-64 micro-architecture level of this CPU as multi-versioned objects see it: 1 (baseline
  * x86-64), 2, 3 or 4 (x86-64-v2/v3/v4: the psABI feature sets, with the OS saving the AVX/AVX-512
  * state); 0 on other architectures. XPR_RT_CPU_LEVEL=v1..v4 in the environment caps it. Read once

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -481,6 +483,62 @@ TEST(AotReduce, SoftmaxRowGroupMatchesJit) {
         << xpr_rt_last_error();
     expect_same(J, A, fmt_shape(r, c, 0));
   }
+}
+
+/// A caller's own pool for xpr_rt_set_parallel: `threads` std::threads per job taking indices
+/// from a shared counter, and a record of what it was asked to do.
+struct CallerPool {
+  int threads = 3;
+  std::atomic<int> jobs{0};
+  std::atomic<std::int64_t> tasks{0};
+  std::atomic<int> off_caller{0}; // tasks that ran on a thread other than the calling one
+  static void run(void *ctx, std::int64_t n, void (*task)(void *, std::int64_t), void *arg) {
+    auto *p = static_cast<CallerPool *>(ctx);
+    ++p->jobs;
+    std::atomic<std::int64_t> next{0};
+    const std::thread::id caller = std::this_thread::get_id();
+    std::vector<std::thread> ts;
+    for (int t = 0; t < p->threads; ++t)
+      ts.emplace_back([&] {
+        for (std::int64_t i; (i = next++) < n;) {
+          task(arg, i);
+          ++p->tasks;
+          if (std::this_thread::get_id() != caller) ++p->off_caller;
+        }
+      });
+    for (auto &t : ts) t.join();
+  }
+};
+
+TEST(AotReduce, CallersOwnThreadsRunReductionsToTheSameBits) {
+  // _range cannot serve programs with reductions; xpr_rt_set_parallel can, with the same bits.
+  const int before = xpr_rt_threads();
+  xpr_rt_set_threads(3);
+  ReduceData D(700, 1500, 7);
+  const xpr::Outputs J = jit_reduce(D, 3);
+  std::vector<OutBuf> own = out_bufs(J, kReduceOuts), theirs = out_bufs(J, kReduceOuts);
+  ASSERT_EQ(call_reduce(D, own), XPR_RT_OK) << xpr_rt_last_error();
+  std::vector<float> y1(2000 * 100), y2(y1.size());
+  float n1 = 0, n2 = 0; // norm: a full reduction
+  ReduceData S(2000, 100, 9);
+  ASSERT_EQ(softmax(2000, 100, S.a.data(), nullptr, y1.data(), nullptr, &n1, nullptr), XPR_RT_OK);
+
+  CallerPool pool;
+  xpr_rt_set_parallel(&CallerPool::run, &pool, 3);
+  EXPECT_EQ(xpr_rt_threads(), 3);
+  ASSERT_EQ(call_reduce(D, theirs), XPR_RT_OK) << xpr_rt_last_error();
+  ASSERT_EQ(softmax(2000, 100, S.a.data(), nullptr, y2.data(), nullptr, &n2, nullptr), XPR_RT_OK);
+  xpr_rt_set_parallel(nullptr, nullptr, 0);
+  xpr_rt_set_threads(before);
+
+  EXPECT_GT(pool.jobs.load(), 2);
+  EXPECT_GT(pool.tasks.load(), pool.jobs.load());
+  EXPECT_EQ(pool.off_caller.load(), pool.tasks.load()); // every task ran on the caller's pool
+  for (std::size_t i = 0; i < own.size(); ++i)
+    EXPECT_EQ(own[i].bytes, theirs[i].bytes) << "output " << own[i].name;
+  expect_same(J, theirs, "caller's pool");
+  EXPECT_TRUE(same_bits(y1, y2));
+  EXPECT_EQ(std::memcmp(&n1, &n2, sizeof n1), 0) << n1 << " vs " << n2;
 }
 
 TEST(AotReduce, RangeEntryRejectsReductions) {
