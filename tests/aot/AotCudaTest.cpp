@@ -6,6 +6,8 @@
 // - without any driver, and against the toolkit's stub driver (a clean XPR_RT_EDEVICE);
 // - on a real GPU where there is one (skipped with a message elsewhere);
 // and xprc's own diagnostics for the target.
+#include "tests/aot/Shell.h"
+
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
@@ -23,15 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::pair<int, std::string> sh(const std::string &cmd) {
-  std::string out;
-  FILE *p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+using xpr::aottest::sh;
 
 std::string read_text(const fs::path &p) {
   std::ifstream in(p, std::ios::binary);

@@ -12,6 +12,8 @@
 
 #include <xpr/xpr.hpp>
 
+#include "tests/aot/Shell.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -39,16 +41,7 @@ std::string read_text(const std::string &path) {
   return ss.str();
 }
 
-/// Runs a shell command; returns its exit status and its stdout+stderr.
-std::pair<int, std::string> sh(const std::string &cmd) {
-  std::string out;
-  FILE *p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+using xpr::aottest::sh;
 
 std::uint16_t f16_bits(float f) {
   // Values used here are exact in f16: build the bits from the f32 pattern (no rounding needed).
