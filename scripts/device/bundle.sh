@@ -25,8 +25,10 @@ for b in "${bins[@]}" "$@"; do
   strip -o "$out/bin/$(basename "$b")" "$b"
 done
 [ -f "$build/tests/math/xpr_math_accuracy" ] && strip -o "$out/bin/xpr_math_accuracy" "$build/tests/math/xpr_math_accuracy"
-# The xprc cuda object's C program, built by aot_cuda_test (libc only: libxpr_rt is static).
-[ -f "$build/tests/aot/work-cuda/saxpy_main" ] && strip -o "$out/bin/saxpy_main" "$build/tests/aot/work-cuda/saxpy_main"
+# The xprc cuda objects' C programs, built by aot_cuda_test (libxpr_rt is static in them).
+for p in saxpy_main bs_main; do
+  [ -f "$build/tests/aot/work-cuda/$p" ] && strip -o "$out/bin/$p" "$build/tests/aot/work-cuda/$p"
+done
 
 # Libraries: everything ldd resolves except the C runtime, the C++ runtime and the two stubs.
 skip='^(linux-vdso|ld-linux|libc\.so|libm\.so|libstdc\+\+|libgcc_s|libdl|libpthread|librt|libz3|libxml2|libicu)'

@@ -69,7 +69,15 @@ protected:
                  "/saxpy.o --header " + d + "/saxpy.h") &&
              run(std::string(XPR_CC) + " -std=c11 -O2 -Wall -Werror -ffp-contract=off -I" + d +
                  " " + src("saxpy_main.c") + " " + d + "/saxpy.o " + XPR_RT_LIB +
-                 " -lm -lpthread -ldl -o " + prog());
+                 " -lm -lpthread -ldl -o " + prog()) &&
+             // Black-Scholes for the CPU and the GPU in one program (bs_main.c).
+             run(xprc() + " " + XPR_AOT_EXAMPLES + "/blackscholes.xpr --name bs_cpu -o " + d +
+                 "/bs_cpu.o --header " + d + "/bs_cpu.h") &&
+             run(xprc() + " " + XPR_AOT_EXAMPLES + "/blackscholes.xpr --name bs_gpu --target "
+                 "cuda:sm_80 -o " + d + "/bs_gpu.o --header " + d + "/bs_gpu.h") &&
+             run(std::string(XPR_CC) + " -std=c11 -O2 -Wall -Werror -I" + d + " " +
+                 src("bs_main.c") + " " + d + "/bs_cpu.o " + d + "/bs_gpu.o " + XPR_RT_LIB +
+                 " -lsleef -lm -lpthread -ldl -o " + d + "/bs_main");
   }
   static void TearDownTestSuite() {
     // The program stays one level up for scripts/device/bundle.sh (renamed into place whole).
@@ -78,6 +86,10 @@ protected:
     const fs::path tmp = keep.string() + "." + std::to_string(::getpid());
     if (built_ && fs::copy_file(prog(), tmp, fs::copy_options::overwrite_existing, ec))
       fs::rename(tmp, keep, ec);
+    const fs::path keep_bs = fs::path(XPR_AOT_WORK_DIR) / "bs_main";
+    const fs::path tmp_bs = keep_bs.string() + "." + std::to_string(::getpid());
+    if (built_ && fs::copy_file(dir() / "bs_main", tmp_bs, fs::copy_options::overwrite_existing, ec))
+      fs::rename(tmp_bs, keep_bs, ec);
     fs::remove_all(dir(), ec);
   }
   void SetUp() override { ASSERT_TRUE(built_) << log_; }
@@ -120,6 +132,10 @@ TEST_F(AotCuda, RealGpuComputesTheSameAsTheProgram) {
     GTEST_SKIP() << "a CUDA driver but no GPU: " << out;
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("real: 1000003 elements, 0 failure(s)"), std::string::npos) << out;
+  // Black-Scholes: the cuda object against the CPU object, in one program.
+  std::tie(rc, out) = sh((dir() / "bs_main").string() + " 1000000");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("0 beyond 4e-6"), std::string::npos) << out;
 }
 
 TEST_F(AotCuda, ProgramLinksWithoutLlvmMlirOrCuda) {
