@@ -878,8 +878,34 @@ Value Emitter::emit_math(ir::Op op, Value x) {
     if (f32 && !fast) return to_f32(call_sleef("erfc", "_u15", {to_f64(x)}));
     if (f32 || fast) return sleef_op(op, {x});
     return dd::erfc(b_, loc_, x); // erfc_u15 is 1.4 ULP where results near the denormals
+  case Op::Tanh: { // near ±1 SLEEF rounds to ±1 early (1.000 ULP at x = 18.71 f64, -8.66 f32)
+    Value r = tiny_is_x(sleef_op(op, {x}));
+    // tanh|x| = 1 - 2e/(1 + e), e = e^-2|x|; from 8 (f32) / 17 (f64) on 2e² is below 10^-3 ULP,
+    // so 1 - 2e with one FMA is the answer rounded once (e's own error is far below 1's ULP).
+    Value sat = and_(cmpf(P::OGT, fabs(x), cf(x, f32 ? 8.0 : 17.0)),
+                     cmpf(P::OLT, fabs(x), cf(x, INFINITY)));
+    return cold_select(
+        sat,
+        [&] {
+          Value e = call_sleef("exp", "_u10", {b_.create<arith::MulFOp>(loc_, fabs(x), cf(x, -2.0))});
+          Value v = fma(cf(x, -2.0), e, cf(x, 1.0));
+          return Value(b_.create<math::CopySignOp>(loc_, v, x));
+        },
+        r);
+  }
+  case Op::Expm1: { // near -1 likewise (1.000 ULP at x = -16.6 f32, 0.999 at -36.7 f64)
+    Value r = sleef_op(op, {x});
+    // Below -12 (f32) / -30 (f64), e^x is under 10^-5 / 10^-13: e^x - 1 rounds once, and e^x's
+    // error is far below the ULP of 1.
+    Value low = cmpf(P::OLT, x, cf(x, f32 ? -12.0 : -30.0));
+    return cold_select(
+        low,
+        [&] {
+          return Value(b_.create<arith::SubFOp>(loc_, call_sleef("exp", "_u10", {x}), cf(x, 1.0)));
+        },
+        r);
+  }
   case Op::Tan:
-  case Op::Tanh:
   case Op::Atanh:
   case Op::Sin:
   case Op::Asin:
