@@ -20,7 +20,7 @@
 // min, max, any, all), a JIT reduce kernel (compiler/codegen/ReduceKernel.h) evaluates the map
 // straight into vector accumulators and stores one partial per block, in the same order, so the
 // bits are those of the C++ loops below. Everything else (argmin/argmax, strided or broadcast
-// operands, the outer schedule, min/max of bool) takes the C++ loops over a scratch block. The
+// operands, the outer schedule) takes the C++ loops over a scratch block. The
 // runtime combines a row's block partials pairwise in either case.
 #pragma once
 

@@ -6,6 +6,8 @@
 #include "compiler/codegen/GpuNarrowInt.h"
 
 #include "compiler/codegen/KernelToMlir.h"
+#include "compiler/codegen/ReduceCombine.h"
+#include "compiler/codegen/ReduceKernel.h"
 
 #include <xpr/error.hpp>
 
@@ -38,7 +40,6 @@
 #include <mlir/Target/LLVMIR/Export.h>
 #include <mlir/Transforms/DialectConversion.h>
 
-#include "compiler/codegen/GpuNarrowInt.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/IR/LLVMContext.h>
@@ -138,8 +139,9 @@ int gpu_param_count(const ir::Graph &kernel, const KernelSpec &spec) {
     for (Layout l : spec.outputs)
       nstrided += l == Layout::Strided;
   }
+  // A reduce kernel ends with n, units, chunks and chunk_len; an elementwise one with total.
   return static_cast<int>(spec.inputs.size() + spec.outputs.size() + kernel.params().size()) +
-         spec.rank + spec.rank * nstrided + 1;
+         spec.rank + spec.rank * nstrided + (is_reduce_kernel(kernel) ? 4 : 1);
 }
 
 int gpu_vector_width(const ir::Graph &kernel, const KernelSpec &spec) {
@@ -185,9 +187,135 @@ struct GpuJit::Impl {
     return *tms.emplace(sm, std::move(m)).first->second;
   }
 
+  /// What every kernel function starts with: the gpu.module and gpu.func, the KernelFn-style
+  /// arrays of operand pointers and param slots the emitter reads, and the index arguments.
+  struct Frame {
+    mlir::OwningOpRef<mlir::ModuleOp> top;
+    mlir::Block *gbody = nullptr, *entry = nullptr;
+    mlir::Value ptrs, params;
+    mlir::Type it;                            // the index type: i32 or i64
+    std::vector<mlir::Value> shape;           // the iteration shape, in `it`
+    std::vector<int> strided;                 // operands with a Strided layout (rank > 0)
+    std::vector<std::vector<mlir::Value>> st; // their strides, in `it`
+    std::vector<mlir::Value> tail;            // the i64 arguments after the strides, in `it`
+  };
+
+  /// Opens the kernel `name` with `nops` pointer operands of layouts `layouts` and `ntail` i64
+  /// arguments after the strides, then starts `em` (and `emv`) on it.
+  Frame open_kernel(ElementEmitter &em, ElementEmitter *emv, const ir::Graph &g,
+                    const GpuKernelSpec &gs, const std::vector<Layout> &layouts,
+                    const std::string &name, int ntail) {
+    using namespace mlir;
+    Frame f;
+    Location loc = UnknownLoc::get(&ctx);
+    OpBuilder &b = em.builder();
+    f.top = ModuleOp::create(loc);
+    b.setInsertionPointToEnd(f.top->getBody());
+    auto gm = b.create<gpu::GPUModuleOp>(loc, "xpr_gpu");
+    f.gbody = &gm.getBodyRegion().front();
+    const int nops = static_cast<int>(layouts.size());
+    const int nparams = static_cast<int>(g.params().size());
+    const int r = gs.spec.rank;
+    for (int k = 0; k < nops; ++k)
+      if (r > 0 && layouts[static_cast<std::size_t>(k)] == Layout::Strided) f.strided.push_back(k);
+
+    Type ptr = LLVM::LLVMPointerType::get(&ctx);
+    Type i64 = b.getI64Type();
+    f.it = gs.index64 ? i64 : b.getI32Type();
+    SmallVector<Type> args(nops, ptr);
+    args.append(nparams + r + r * f.strided.size() + ntail, i64);
+    b.setInsertionPointToStart(f.gbody);
+    auto fn = b.create<gpu::GPUFuncOp>(loc, name, b.getFunctionType(args, {}));
+    fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+    f.entry = &fn.getBody().front();
+    b.setInsertionPointToStart(f.entry);
+    auto arg = [&](int i) { return f.entry->getArgument(static_cast<unsigned>(i)); };
+    auto c64 = [&](std::int64_t v) { return b.create<LLVM::ConstantOp>(loc, i64, v); };
+
+    // The emitter reads KernelFn-style arrays of pointers and param slots. They live in local
+    // memory only until SROA turns them back into the kernel parameters.
+    auto array = [&](Type elem, int n) {
+      return b.create<LLVM::AllocaOp>(loc, ptr, LLVM::LLVMArrayType::get(elem, std::max(n, 1)),
+                                      c64(1), 8);
+    };
+    f.ptrs = array(ptr, nops);
+    f.params = array(i64, nparams);
+    for (int k = 0; k < nops; ++k) {
+      Value slot = b.create<LLVM::GEPOp>(loc, ptr, ptr, f.ptrs, ArrayRef<LLVM::GEPArg>{k});
+      b.create<LLVM::StoreOp>(loc, arg(k), slot);
+    }
+    for (int k = 0; k < nparams; ++k) {
+      Value slot = b.create<LLVM::GEPOp>(loc, ptr, i64, f.params, ArrayRef<LLVM::GEPArg>{k});
+      b.create<LLVM::StoreOp>(loc, arg(nops + k), slot);
+    }
+    em.begin(f.gbody, f.ptrs, f.params);
+    if (emv) {
+      emv->builder().restoreInsertionPoint(b.saveInsertionPoint());
+      emv->begin(f.gbody, f.ptrs, f.params);
+    }
+    auto to_it = [&](Value v) {
+      return gs.index64 ? v : Value(b.create<arith::TruncIOp>(loc, f.it, v));
+    };
+    int a = nops + nparams;
+    for (int d = 0; d < r; ++d)
+      f.shape.push_back(to_it(arg(a++)));
+    for (std::size_t j = 0; j < f.strided.size(); ++j) {
+      f.st.emplace_back();
+      for (int d = 0; d < r; ++d)
+        f.st.back().push_back(to_it(arg(a++)));
+    }
+    for (int k = 0; k < ntail; ++k)
+      f.tail.push_back(to_it(arg(a++)));
+    return f;
+  }
+
+  /// The element offset of each Strided operand at linear iteration `i` (C order; unsigned
+  /// division: cheaper, and every index is >= 0); null for the others.
+  std::vector<mlir::Value> strided_offsets(mlir::OpBuilder &b, const Frame &f, mlir::Value i,
+                                           int nops) {
+    using namespace mlir;
+    Location loc = UnknownLoc::get(&ctx);
+    std::vector<Value> offsets(static_cast<std::size_t>(nops));
+    if (f.strided.empty()) return offsets;
+    const int r = static_cast<int>(f.shape.size());
+    std::vector<Value> ix(static_cast<std::size_t>(r));
+    Value q = i;
+    for (int d = r - 1; d > 0; --d) {
+      ix[d] = b.create<arith::RemUIOp>(loc, q, f.shape[d]);
+      q = b.create<arith::DivUIOp>(loc, q, f.shape[d]);
+    }
+    ix[0] = q;
+    for (std::size_t j = 0; j < f.strided.size(); ++j) {
+      Value off = b.create<arith::MulIOp>(loc, ix[0], f.st[j][0]);
+      for (int d = 1; d < r; ++d)
+        off = b.create<arith::AddIOp>(loc, off, b.create<arith::MulIOp>(loc, ix[d], f.st[j][d]));
+      offsets[static_cast<std::size_t>(f.strided[j])] = off;
+    }
+    return offsets;
+  }
+
+  /// One loop over [lo, hi) by `step` (unsigned compare: i + step never wraps, as i < 2^31
+  /// (2^63) and step < 2^31): body(i) at each i.
+  static void stride_loop(mlir::OpBuilder &b, mlir::Type it, mlir::Value lo, mlir::Value hi,
+                          mlir::Value step, const std::function<void(mlir::Value)> &body) {
+    using namespace mlir;
+    Location loc = b.getUnknownLoc();
+    auto w = b.create<scf::WhileOp>(loc, TypeRange{it}, ValueRange{lo});
+    OpBuilder::InsertionGuard guard(b);
+    Block *before = b.createBlock(&w.getBefore(), {}, {it}, {loc});
+    Value i = before->getArgument(0);
+    b.create<scf::ConditionOp>(
+        loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, hi), ValueRange{i});
+    Block *after = b.createBlock(&w.getAfter(), {}, {it}, {loc});
+    i = after->getArgument(0);
+    body(i);
+    b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddIOp>(loc, i, step)});
+  }
+
   /// Stage 1: the gpu.module holding the kernel.
   mlir::OwningOpRef<mlir::ModuleOp> build(const ir::Graph &g, const GpuKernelSpec &gs,
                                           const std::string &name) {
+    if (is_reduce_kernel(g)) return build_reduce(g, gs, name);
     using namespace mlir;
     const KernelSpec &s = gs.spec;
     Location loc = UnknownLoc::get(&ctx);
@@ -198,71 +326,13 @@ struct GpuJit::Impl {
     std::unique_ptr<ElementEmitter> emv;
     if (V > 1) emv = std::make_unique<ElementEmitter>(ctx, g, s, MathLib::Libdevice, V);
     OpBuilder &b = em.builder();
-    OwningOpRef<ModuleOp> top = ModuleOp::create(loc);
-    b.setInsertionPointToEnd(top->getBody());
-    auto gm = b.create<gpu::GPUModuleOp>(loc, "xpr_gpu");
-    Block *gbody = &gm.getBodyRegion().front();
-
-    const int nops = static_cast<int>(s.inputs.size() + s.outputs.size());
-    const int nparams = static_cast<int>(g.params().size());
-    const int r = s.rank;
     std::vector<Layout> layouts = s.inputs;
     layouts.insert(layouts.end(), s.outputs.begin(), s.outputs.end());
-    std::vector<int> strided; // operand indices with a Strided layout (rank > 0)
-    for (int k = 0; k < nops; ++k)
-      if (r > 0 && layouts[k] == Layout::Strided) strided.push_back(k);
+    Frame f = open_kernel(em, emv.get(), g, gs, layouts, name, 1);
+    const Type it = f.it;
+    Value total = f.tail[0];
 
-    Type ptr = LLVM::LLVMPointerType::get(&ctx);
-    Type i64 = b.getI64Type();
-    Type it = gs.index64 ? i64 : b.getI32Type();
-    SmallVector<Type> args(nops, ptr);
-    args.append(nparams + r + r * strided.size() + 1, i64);
-    b.setInsertionPointToStart(gbody);
-    auto fn = b.create<gpu::GPUFuncOp>(loc, name, b.getFunctionType(args, {}));
-    fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-    Block *entry = &fn.getBody().front();
-    b.setInsertionPointToStart(entry);
-    auto arg = [&](int i) { return entry->getArgument(static_cast<unsigned>(i)); };
-    auto c64 = [&](std::int64_t v) { return b.create<LLVM::ConstantOp>(loc, i64, v); };
-
-    // The emitter reads KernelFn-style arrays of pointers and param slots. They live in local
-    // memory only until SROA turns them back into the kernel parameters.
-    auto array = [&](Type elem, int n) {
-      return b.create<LLVM::AllocaOp>(loc, ptr, LLVM::LLVMArrayType::get(elem, std::max(n, 1)),
-                                      c64(1), 8);
-    };
-    Value ptrs = array(ptr, nops), params = array(i64, nparams);
-    for (int k = 0; k < nops; ++k) {
-      Value slot = b.create<LLVM::GEPOp>(loc, ptr, ptr, ptrs, ArrayRef<LLVM::GEPArg>{k});
-      b.create<LLVM::StoreOp>(loc, arg(k), slot);
-    }
-    for (int k = 0; k < nparams; ++k) {
-      Value slot = b.create<LLVM::GEPOp>(loc, ptr, i64, params, ArrayRef<LLVM::GEPArg>{k});
-      b.create<LLVM::StoreOp>(loc, arg(nops + k), slot);
-    }
-    em.begin(gbody, ptrs, params);
-    if (emv) {
-      emv->builder().restoreInsertionPoint(b.saveInsertionPoint());
-      emv->begin(gbody, ptrs, params);
-    }
-
-    auto to_it = [&](Value v) {
-      return gs.index64 ? v : Value(b.create<arith::TruncIOp>(loc, it, v));
-    };
-    int a = nops + nparams;
-    std::vector<Value> shape;
-    for (int d = 0; d < r; ++d)
-      shape.push_back(to_it(arg(a++)));
-    std::vector<std::vector<Value>> st;
-    for (std::size_t j = 0; j < strided.size(); ++j) {
-      st.emplace_back();
-      for (int d = 0; d < r; ++d)
-        st.back().push_back(to_it(arg(a++)));
-    }
-    Value total = to_it(arg(a++));
-
-    // Grid-stride loop: i = blockIdx*blockDim + threadIdx; i < total (unsigned: i + step never
-    // wraps, as i < 2^31 (2^63) and step < 2^31); i += gridDim*blockDim.
+    // Grid-stride loop: i = blockIdx*blockDim + threadIdx; i < total; i += gridDim*blockDim.
     auto idx = [&](Value v) { return b.create<arith::IndexCastUIOp>(loc, it, v); };
     Value tid = idx(b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x));
     Value bid = idx(b.create<gpu::BlockIdOp>(loc, gpu::Dimension::x));
@@ -270,53 +340,252 @@ struct GpuJit::Impl {
     Value gdim = idx(b.create<gpu::GridDimOp>(loc, gpu::Dimension::x));
     Value start = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, bid, bdim), tid);
     Value step = b.create<arith::MulIOp>(loc, gdim, bdim);
-    // One grid-stride loop over [lo, hi): body(i) at each i.
-    auto grid_stride = [&](Value lo, Value hi, const std::function<void(Value)> &body) {
-      auto w = b.create<scf::WhileOp>(loc, TypeRange{it}, ValueRange{lo});
-      OpBuilder::InsertionGuard guard(b);
-      Block *before = b.createBlock(&w.getBefore(), {}, {it}, {loc});
-      Value i = before->getArgument(0);
-      b.create<scf::ConditionOp>(
-          loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, hi), ValueRange{i});
-      Block *after = b.createBlock(&w.getAfter(), {}, {it}, {loc});
-      i = after->getArgument(0);
-      body(i);
-      b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddIOp>(loc, i, step)});
-    };
     Value scalar_from = start;
     if (emv) {
       // Vectors of V iterations at pos = j*V for j < total/V, then the rest one at a time.
       Value cv = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(it, V));
       Value nvec = b.create<arith::DivUIOp>(loc, total, cv);
-      grid_stride(start, nvec, [&](Value j) {
+      stride_loop(b, it, start, nvec, step, [&](Value j) {
         emv->builder().restoreInsertionPoint(b.saveInsertionPoint());
         emv->emit(b.create<arith::MulIOp>(loc, j, cv), {});
       });
       scalar_from = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, nvec, cv), start);
     }
-    grid_stride(scalar_from, total, [&](Value i) {
-      std::vector<Value> offsets(static_cast<std::size_t>(nops));
-      if (!strided.empty()) {
-        // C-order multi-index of i (unsigned division: cheaper, and every index is ≥ 0).
-        std::vector<Value> ix(static_cast<std::size_t>(r));
-        Value q = i;
-        for (int d = r - 1; d > 0; --d) {
-          ix[d] = b.create<arith::RemUIOp>(loc, q, shape[d]);
-          q = b.create<arith::DivUIOp>(loc, q, shape[d]);
-        }
-        ix[0] = q;
-        for (std::size_t j = 0; j < strided.size(); ++j) {
-          Value off = b.create<arith::MulIOp>(loc, ix[0], st[j][0]);
-          for (int d = 1; d < r; ++d)
-            off = b.create<arith::AddIOp>(loc, off, b.create<arith::MulIOp>(loc, ix[d], st[j][d]));
-          offsets[static_cast<std::size_t>(strided[j])] = off;
-        }
-      }
-      em.emit(i, offsets);
+    stride_loop(b, it, scalar_from, total, step, [&](Value i) {
+      em.emit(i, strided_offsets(b, f, i, static_cast<int>(layouts.size())));
     });
     b.create<gpu::ReturnOp>(loc);
-    if (failed(verify(*top))) internal("generated MLIR does not verify");
-    return top;
+    if (failed(verify(*f.top))) internal("generated MLIR does not verify");
+    return std::move(f.top);
+  }
+
+  /// Stage 1 for a reduce kernel (the ABI in GpuJit.h): blocks take units grid-stride; in each,
+  /// thread t folds the map's values t, t + 256, ... of the unit's chunk, then a shuffle tree
+  /// in each warp and one across the 8 warps (through shared memory) give the unit's value.
+  /// argmin/argmax fold (value, index) pairs the same way.
+  mlir::OwningOpRef<mlir::ModuleOp> build_reduce(const ir::Graph &g, const GpuKernelSpec &gs,
+                                                 const std::string &name) {
+    using namespace mlir;
+    Location loc = UnknownLoc::get(&ctx);
+    const ir::Node &red = g.nodes.back();
+    const bool arg = is_arg_reduce(red.op);
+    const std::size_t nout = arg ? 2 : 1;
+    if (gs.vector != 1) internal("a reduce kernel has no vector form");
+    if (gs.spec.outputs.size() != nout ||
+        std::any_of(gs.spec.outputs.begin(), gs.spec.outputs.end(),
+                    [](Layout l) { return l != Layout::Contiguous; }))
+      internal("a reduce kernel's outputs (the partials) are Contiguous");
+    ir::Graph map = reduce_kernel_map(g); // outlives the emitter
+    const DType value = map.type(map.outputs[0].value).dtype;
+    if (!arg && !reduce_kernel_supported(red.op, value))
+      internal(fmt::format("no reduce kernel for {} of {}", ir::op_name(red.op), dtype_name(value)));
+    // A combining argmin/argmax pass reads each value's index beside it: a second map output.
+    ir::ValueId indices = -1;
+    for (ir::ValueId v = 0; v < static_cast<ir::ValueId>(map.nodes.size()); ++v)
+      if (arg && map.nodes[v].op == ir::Op::Input && map.nodes[v].name == kReduceIndices)
+        indices = v;
+    if (indices >= 0) map.outputs.push_back(ir::Output{"out1", indices});
+    KernelSpec es = gs.spec; // the emitter's view: one output per map output
+    es.outputs.assign(map.outputs.size(), Layout::Contiguous);
+    ElementEmitter em(ctx, map, es, MathLib::Libdevice);
+    OpBuilder &b = em.builder();
+    std::vector<Layout> layouts = gs.spec.inputs;
+    layouts.insert(layouts.end(), gs.spec.outputs.begin(), gs.spec.outputs.end());
+    const int nops = static_cast<int>(layouts.size());
+    Frame f = open_kernel(em, nullptr, map, gs, layouts, name, 4);
+    const Type it = f.it;
+    const Value n = f.tail[0], units = f.tail[1], chunks = f.tail[2], clen = f.tail[3];
+    constexpr int kWarps = kGpuReduceThreads / 32;
+    static_assert(kWarps == 8, "the cross-warp tree below combines 8 warps");
+    Type i64 = b.getI64Type(), i32 = b.getI32Type();
+
+    // The accumulator's components: the value (comb_elem_type; argmin/argmax compare halves in
+    // f32 and bools as bytes), and for argmin/argmax the index (i64, -1 while empty).
+    Type elem = !arg ? comb_elem_type(b, value)
+                : is_half(value) ? Type(b.getF32Type())
+                                 : comb_elem_type(b, value);
+    std::vector<Type> comps{elem};
+    if (arg) comps.push_back(i64);
+    using Acc = std::vector<Value>;
+
+    // kWarps slots per component in shared memory, named after the kernel (several kernels share
+    // a module).
+    Type sptr = LLVM::LLVMPointerType::get(&ctx, 3);
+    const std::string smem = name + "_warps";
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(f.gbody);
+      b.create<LLVM::GlobalOp>(loc, LLVM::LLVMArrayType::get(i64, kWarps * comps.size()),
+                               /*isConstant=*/false, LLVM::Linkage::Internal, smem, Attribute(),
+                               /*alignment=*/8, /*addrSpace=*/3);
+    }
+    Value warps = b.create<LLVM::AddressOfOp>(loc, sptr, smem);
+    Type ptr = LLVM::LLVMPointerType::get(&ctx);
+    std::vector<Value> outs;
+    for (std::size_t c = 0; c < nout; ++c)
+      outs.push_back(b.create<LLVM::LoadOp>(
+          loc, ptr,
+          b.create<LLVM::GEPOp>(loc, ptr, ptr, f.ptrs,
+                                ArrayRef<LLVM::GEPArg>{nops - static_cast<int>(nout) +
+                                                       static_cast<int>(c)})));
+
+    auto cit = [&](std::int64_t v) {
+      return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(it, v)).getResult();
+    };
+    auto c64 = [&](std::int64_t v) {
+      return b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(v)).getResult();
+    };
+    auto icmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+      return b.create<arith::CmpIOp>(loc, p, x, y).getResult();
+    };
+    auto sel = [&](Value k, Value x, Value y) {
+      return b.create<arith::SelectOp>(loc, k, x, y).getResult();
+    };
+    const bool is_min = red.op == ir::Op::ArgMin;
+    // runtime/Reduce.cpp's ArgR::better: x beats b (NaN first, then -0 before +0 for argmin).
+    auto better = [&](Value x, Value y) -> Value {
+      if (!isa<FloatType>(elem)) {
+        const bool s = is_signed_int(value);
+        using P = arith::CmpIPredicate;
+        return is_min ? icmp(s ? P::slt : P::ult, x, y) : icmp(s ? P::slt : P::ult, y, x);
+      }
+      using P = arith::CmpFPredicate;
+      auto fcmp = [&](P p, Value l, Value r) {
+        return b.create<arith::CmpFOp>(loc, p, l, r).getResult();
+      };
+      Type ity = b.getIntegerType(elem.getIntOrFloatBitWidth());
+      Value zero = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(ity, 0));
+      auto neg = [&](Value v) {
+        return icmp(arith::CmpIPredicate::slt, b.create<arith::BitcastOp>(loc, ity, v), zero);
+      };
+      Value t = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+      Value nx = neg(x), ny = neg(y);
+      Value tie = is_min ? b.create<arith::AndIOp>(loc, nx, b.create<arith::XOrIOp>(loc, ny, t))
+                         : b.create<arith::AndIOp>(loc, ny, b.create<arith::XOrIOp>(loc, nx, t));
+      Value r = sel(fcmp(P::OEQ, x, y), tie, is_min ? fcmp(P::OLT, x, y) : fcmp(P::OLT, y, x));
+      r = sel(fcmp(P::UNO, x, x), t, r);
+      return sel(fcmp(P::UNO, y, y), b.create<arith::ConstantOp>(loc, b.getBoolAttr(false)), r);
+    };
+    const Comb comb = arg ? Comb::Add /* unused */ : comb_of(red.op);
+    // comb(a, x), `a` the older partial: runtime/Reduce.cpp's R::comb / ArgR::comb.
+    auto combine = [&](const Acc &a, const Acc &x) -> Acc {
+      if (!arg) return {comb_apply(b, loc, comb, value, a[0], x[0])};
+      using P = arith::CmpIPredicate;
+      Value t = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+      Value a_empty = icmp(P::slt, a[1], c64(0)), x_empty = icmp(P::slt, x[1], c64(0));
+      Value take = sel(better(a[0], x[0]), b.create<arith::ConstantOp>(loc, b.getBoolAttr(false)),
+                       icmp(P::slt, x[1], a[1]));
+      take = sel(better(x[0], a[0]), t, take);
+      take = sel(a_empty, t, take);
+      take = b.create<arith::AndIOp>(loc, take, b.create<arith::XOrIOp>(loc, x_empty, t));
+      return {sel(take, x[0], a[0]), sel(take, x[1], a[1])};
+    };
+    // Lane l gets lane l + w's value (the lanes past 31 get their own, never used).
+    auto shuffle_down = [&](Value v, int w) -> Value {
+      auto shfl = [&](Value x) {
+        return b.create<gpu::ShuffleOp>(loc, x, w, 32, gpu::ShuffleMode::DOWN).getShuffleResult();
+      };
+      Type t = v.getType();
+      const unsigned bits = t.getIntOrFloatBitWidth();
+      if (bits == 32) return shfl(v);
+      if (bits < 32)
+        return b.create<arith::TruncIOp>(loc, t, shfl(b.create<arith::ExtUIOp>(loc, i32, v)));
+      // 64 bits: the two halves separately.
+      Value x = isa<FloatType>(t) ? Value(b.create<arith::BitcastOp>(loc, i64, v)) : v;
+      Value lo = shfl(b.create<arith::TruncIOp>(loc, i32, x));
+      Value hi = shfl(b.create<arith::TruncIOp>(loc, i32, b.create<arith::ShRUIOp>(loc, x, c64(32))));
+      Value y = b.create<arith::OrIOp>(
+          loc, b.create<arith::ExtUIOp>(loc, i64, lo),
+          b.create<arith::ShLIOp>(loc, b.create<arith::ExtUIOp>(loc, i64, hi), c64(32)));
+      return isa<FloatType>(t) ? Value(b.create<arith::BitcastOp>(loc, t, y)) : y;
+    };
+    auto tree = [&](Acc v, int widest) {
+      for (int w = widest; w >= 1; w /= 2) {
+        Acc o;
+        for (Value c : v)
+          o.push_back(shuffle_down(c, w));
+        v = combine(v, o);
+      }
+      return v;
+    };
+    auto when = [&](Value cond, const std::function<void()> &body) {
+      auto op = b.create<scf::IfOp>(loc, cond, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&op.getThenRegion().front());
+      body();
+    };
+    auto idx = [&](Value v) { return b.create<arith::IndexCastUIOp>(loc, it, v); };
+    Value tid = idx(b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x));
+    Value bid = idx(b.create<gpu::BlockIdOp>(loc, gpu::Dimension::x));
+    Value gdim = idx(b.create<gpu::GridDimOp>(loc, gpu::Dimension::x));
+    Value lane = b.create<arith::AndIOp>(loc, tid, cit(31));
+    Value warp = b.create<arith::ShRUIOp>(loc, tid, cit(5));
+    Value lane0 = icmp(arith::CmpIPredicate::eq, lane, cit(0));
+    Acc identity;
+    if (arg) {
+      identity = {b.create<arith::ConstantOp>(loc, b.getZeroAttr(elem)), c64(-1)};
+    } else {
+      identity = {comb_identity(b, loc, comb, value, Type())};
+    }
+    auto slot = [&](std::size_t c, Value k) {
+      Value at = b.create<arith::AddIOp>(loc, k, cit(static_cast<std::int64_t>(c) * kWarps));
+      return b.create<LLVM::GEPOp>(loc, sptr, comps[c], warps, ArrayRef<LLVM::GEPArg>{at});
+    };
+
+    stride_loop(b, it, bid, units, gdim, [&](Value u) {
+      Value o = b.create<arith::DivUIOp>(loc, u, chunks);
+      Value c = b.create<arith::SubIOp>(loc, u, b.create<arith::MulIOp>(loc, o, chunks));
+      Value lo = b.create<arith::MulIOp>(loc, c, clen);
+      Value hi = b.create<arith::MinUIOp>(loc, n, b.create<arith::AddIOp>(loc, lo, clen));
+      Value base = b.create<arith::MulIOp>(loc, o, n);
+      auto fold = b.create<scf::ForOp>(
+          loc, b.create<arith::AddIOp>(loc, lo, tid), hi, cit(kGpuReduceThreads), ValueRange(identity),
+          [&](OpBuilder &, Location, Value j, ValueRange acc) {
+            Value i = b.create<arith::AddIOp>(loc, base, j);
+            const std::vector<Value> offs = strided_offsets(b, f, i, nops);
+            auto lane_value = [&](int output) {
+              Value x = em.value(i, offs, output);
+              return b.create<vector::ExtractOp>(loc, x, ArrayRef<int64_t>{0}).getResult();
+            };
+            Value x = lane_value(0);
+            if (value == DType::Bool) x = b.create<arith::ExtUIOp>(loc, elem, x);
+            Acc step{x};
+            if (arg) {
+              // The index within the row: j itself, or the partial's own (combining passes).
+              Value k = indices >= 0 ? lane_value(1)
+                        : f.it == i64 ? j
+                                      : Value(b.create<arith::ExtUIOp>(loc, i64, j));
+              step.push_back(k);
+            }
+            b.create<scf::YieldOp>(loc, ValueRange(combine(Acc(acc.begin(), acc.end()), step)));
+          });
+      Acc v = tree(Acc(fold.getResults().begin(), fold.getResults().end()), 16);
+      when(lane0, [&] {
+        for (std::size_t k = 0; k < v.size(); ++k)
+          b.create<LLVM::StoreOp>(loc, v[k], slot(k, warp));
+      });
+      b.create<gpu::BarrierOp>(loc);
+      when(icmp(arith::CmpIPredicate::eq, warp, cit(0)), [&] {
+        // Lanes 0..7 hold the warps' values; the others the identity (read from a valid slot).
+        Value k = b.create<arith::MinUIOp>(loc, lane, cit(kWarps - 1));
+        Value mine = icmp(arith::CmpIPredicate::ult, lane, cit(kWarps));
+        Acc w;
+        for (std::size_t q = 0; q < comps.size(); ++q)
+          w.push_back(sel(mine, b.create<LLVM::LoadOp>(loc, comps[q], slot(q, k)), identity[q]));
+        Acc r = tree(w, kWarps / 2);
+        when(lane0, [&] {
+          for (std::size_t q = 0; q < nout; ++q) {
+            Value dst =
+                b.create<LLVM::GEPOp>(loc, ptr, comps[q], outs[q], ArrayRef<LLVM::GEPArg>{u});
+            b.create<LLVM::StoreOp>(loc, r[q], dst);
+          }
+        });
+      });
+      b.create<gpu::BarrierOp>(loc); // the slots are reused by the next unit
+    });
+    b.create<gpu::ReturnOp>(loc);
+    if (failed(verify(*f.top))) internal("generated MLIR does not verify");
+    return std::move(f.top);
   }
 
   /// Stage 2: everything to the LLVM and NVVM dialects. The generic conversions run first, so

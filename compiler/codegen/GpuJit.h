@@ -5,6 +5,7 @@
 
 #include "compiler/codegen/Kernel.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,11 +27,31 @@ namespace xpr::cg {
 /// consecutive iterations with vector loads and stores (ld.global.v4.f32 ...), and a second
 /// grid-stride loop the total % vector left; the caller guarantees that every Contiguous
 /// operand's pointer is aligned to vector × its element size.
+///
+/// A reduce kernel (compiler/codegen/ReduceKernel.h: is_reduce_kernel(graph)) has its own ABI:
+///   ptr  op[0 .. k+1)        the map's k inputs, then `partials` (the value dtype; bool a byte)
+///   i64  param[0 .. p)       as above
+///   i64  shape[0 .. rank)    the map's iteration space, the reduced dims last (rows × n)
+///   i64  strides             `rank` per Strided input
+///   i64  n, units, chunks, chunk_len
+/// Row o = u / chunks of unit u reduces iterations [o*n, o*n + n); its chunk c = u % chunks the
+/// values [c*chunk_len, min(n, (c+1)*chunk_len)) of the row. Launch it with blocks of exactly
+/// kGpuReduceThreads threads and any grid (blocks take units grid-stride). Each unit stores one
+/// value at partials[u], always combined in the same order: thread t accumulates values t,
+/// t + 256, ... of the chunk in sequence, the 32 lanes of a warp combine by a shuffle tree (lane l
+/// with lane l + w, w = 16 ... 1), then the 8 warps' results the same way (w = 4, 2, 1). The
+/// order depends on n and the constants alone, never on the device or the grid. The spec has the
+/// map's inputs and one Contiguous output (the partials); vector must be 1.
 struct GpuKernelSpec {
   KernelSpec spec;
   bool index64 = true;
   int vector = 1;
 };
+
+/// Threads per block of a GPU reduce kernel, and the values per chunk the runtime cuts rows into
+/// (64 per thread): fixed, since they fix the order of every float sum.
+inline constexpr int kGpuReduceThreads = 256;
+inline constexpr std::int64_t kGpuReduceChunk = 16384;
 
 /// The vector width for a kernel whose operands are all Contiguous or Scalar: 16 bytes of its
 /// widest operand (4 × f32, 2 × f64), at most 4 elements; 1 when any operand is Strided.

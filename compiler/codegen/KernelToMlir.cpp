@@ -148,6 +148,7 @@ public:
   void set_aligned_vectors() { aligned_vectors_ = true; }
   void begin_element(Block *decls, Value ptrs, Value params);
   void emit_element(Value pos, const std::vector<Value> &offsets);
+  Value eval_element(Value pos, const std::vector<Value> &offsets, int j);
 
 private:
   MLIRContext &ctx_;
@@ -270,6 +271,7 @@ private:
   void load_prologue(Value ptrs, Value params, int nops);
   std::vector<Value> eval_nodes(const Chunk &ch);
   void emit_body(const Chunk &ch);
+  Chunk element_chunk(Value pos, const std::vector<Value> &offsets);
   void emit_contiguous(Value begin, Value end);
   void emit_strided(Value strides, Value shape, Value begin, Value end);
   void emit_row(Value pos, Value cnt, const std::vector<Value> &row_off,
@@ -1387,7 +1389,7 @@ void Emitter::begin_element(Block *decls, Value ptrs, Value params) {
   load_prologue(ptrs, params, static_cast<int>(inputs_.size() + g_.outputs.size()));
 }
 
-void Emitter::emit_element(Value pos, const std::vector<Value> &offsets) {
+Chunk Emitter::element_chunk(Value pos, const std::vector<Value> &offsets) {
   Chunk ch;
   ch.pos = pos;
   ch.offs.assign(layouts_.size(), Value());
@@ -1396,7 +1398,17 @@ void Emitter::emit_element(Value pos, const std::vector<Value> &offsets) {
     if (k >= offsets.size() || !offsets[k]) internal("a strided operand has no element offset");
     ch.offs[k] = bcast(offsets[k]);
   }
-  emit_body(ch);
+  return ch;
+}
+
+void Emitter::emit_element(Value pos, const std::vector<Value> &offsets) {
+  emit_body(element_chunk(pos, offsets));
+}
+
+Value Emitter::eval_element(Value pos, const std::vector<Value> &offsets, int j) {
+  if (j < 0 || static_cast<std::size_t>(j) >= g_.outputs.size()) internal("no such kernel output");
+  return eval_nodes(element_chunk(pos, offsets))[static_cast<std::size_t>(
+      g_.outputs[static_cast<std::size_t>(j)].value)];
 }
 
 OwningOpRef<ModuleOp> Emitter::build(const std::string &fn_name) {
@@ -1487,6 +1499,9 @@ void ElementEmitter::begin(Block *decls, Value ptrs, Value params) {
 }
 void ElementEmitter::emit(Value pos, const std::vector<Value> &offsets) {
   impl_->e.emit_element(pos, offsets);
+}
+Value ElementEmitter::value(Value pos, const std::vector<Value> &offsets, int output) {
+  return impl_->e.eval_element(pos, offsets, output);
 }
 
 OwningOpRef<ModuleOp> build_kernel_module(MLIRContext &ctx, const ir::Graph &kernel,

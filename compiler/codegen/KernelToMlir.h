@@ -77,6 +77,10 @@ public:
   /// Contiguous operands use elements pos ...). `offsets[k]` is the element offset of operand k (inputs, then outputs) where
   /// its layout is Strided, and may be null elsewhere.
   void emit(mlir::Value pos, const std::vector<mlir::Value> &offsets);
+  /// Output `output` at the same iterations, computed but not stored: a vector<lanes x T> of its
+  /// compute type (bool → i1, halves → f32). Output pointers are loaded by begin() but unused
+  /// (the GPU's reduce kernels evaluate their map this way).
+  mlir::Value value(mlir::Value pos, const std::vector<mlir::Value> &offsets, int output);
 
 private:
   struct Impl;

@@ -21,8 +21,9 @@ inline constexpr std::int64_t kReduceBlock = 4096;
 
 /// Whether the JIT generates the accumulation of `op` over map values of dtype `value` (the
 /// map's output, already in the accumulation dtype): sum, mean and prod of i64/u64/f32/f64;
-/// min and max of every int dtype, f32 and f64; any and all of bool. Everything else
-/// (argmin/argmax, min/max of bool) has no reduce kernel: the runtime's C++ loops reduce it.
+/// min and max of every int dtype, bool, f32 and f64; any and all of bool. argmin/argmax have
+/// no CPU reduce kernel (the runtime's C++ loops reduce them); the GPU's are made by
+/// make_reduce_kernel too (see is_arg_reduce).
 bool reduce_kernel_supported(ir::Op op, DType value);
 
 /// The name of a reduce kernel's one output: it marks the graph as a reduce kernel (no script
@@ -30,7 +31,8 @@ bool reduce_kernel_supported(ir::Op op, DType value);
 inline constexpr const char *kReducePartials = "reduce.partials";
 
 /// The graph of a reduce kernel: `map` (an elementwise kernel with one output, out0) whose output
-/// is replaced by `op` over all of its dims, named kReducePartials. Printed, it is the IR part of
+/// is replaced by `op` over all of its dims, named kReducePartials (argmin/argmax too: an i64
+/// reduce node, for the GPU). Printed, it is the IR part of
 /// the kernel cache key, so a reduce kernel never shares an entry with its map. Throws
 /// Error(Internal) if the map has not exactly one output or the combination is not supported.
 ir::Graph make_reduce_kernel(const ir::Graph &map, ir::Op op);
@@ -39,6 +41,23 @@ ir::Graph make_reduce_kernel(const ir::Graph &map, ir::Op op);
 /// before it, named kReducePartials): CpuJit then builds the block reduction (ReduceToMlir.h)
 /// instead of an elementwise loop. Any other graph with a reduction stays an error there.
 bool is_reduce_kernel(const ir::Graph &kernel);
+
+/// argmin or argmax: reductions to (value, index) pairs, run by GPU reduce kernels only.
+inline bool is_arg_reduce(ir::Op op) { return op == ir::Op::ArgMin || op == ir::Op::ArgMax; }
+
+/// The name of the second input of a combining argmin/argmax kernel: the partial results'
+/// indices (i64), read beside their values.
+inline constexpr const char *kReduceIndices = "reduce.indices";
+
+/// The reduce kernel that combines partial results: `partials: value[n]` reduced by `op` (sum
+/// for sum and mean, as comb rules go). Its map is a plain load; the GPU's combining passes
+/// run it. For argmin/argmax, `value` is the partial values' compute type (f32 for halves) and
+/// a second input, kReduceIndices: i64[n], holds their indices.
+ir::Graph make_combine_kernel(ir::Op op, DType value);
+
+/// The map of a reduce kernel: `kernel` without its final reduce node, its one output (out0)
+/// the reduced value. Throws Error(Internal) if `kernel` is not a reduce kernel.
+ir::Graph reduce_kernel_map(const ir::Graph &kernel);
 
 // The calling convention of a reduce kernel: the KernelFn signature, with
 //   ptrs    the map's inputs (KernelSpec::inputs: Contiguous or Scalar over the iteration space,

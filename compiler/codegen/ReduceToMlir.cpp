@@ -14,6 +14,7 @@
 #include "compiler/codegen/ReduceToMlir.h"
 
 #include "compiler/codegen/KernelToMlir.h"
+#include "compiler/codegen/ReduceCombine.h"
 #include "compiler/codegen/ReduceKernel.h"
 
 #include <xpr/error.hpp>
@@ -32,7 +33,6 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 
 namespace xpr::cg {
 
@@ -42,28 +42,6 @@ namespace {
 
 [[noreturn]] void internal(const std::string &msg) {
   throw Error(ErrorKind::Internal, "reduce codegen: " + msg);
-}
-
-enum class Comb : std::uint8_t { Add, Mul, Min, Max, Or, And };
-
-Comb comb_of(ir::Op op) {
-  switch (op) {
-  case ir::Op::Sum:
-  case ir::Op::Mean:
-    return Comb::Add;
-  case ir::Op::Prod:
-    return Comb::Mul;
-  case ir::Op::Min:
-    return Comb::Min;
-  case ir::Op::Max:
-    return Comb::Max;
-  case ir::Op::Any:
-    return Comb::Or;
-  case ir::Op::All:
-    return Comb::And;
-  default:
-    internal(fmt::format("'{}' has no reduce kernel", ir::op_name(op)));
-  }
 }
 
 constexpr int kLevels = 5; // binary counter levels: 16 leaves fill level 4
@@ -112,29 +90,14 @@ private:
   /// The map alone: the kernel without its final reduce node.
   static ir::Graph strip(const ir::Graph &k) {
     if (!is_reduce_kernel(k)) internal("not a reduce kernel");
-    ir::Graph g;
-    g.nodes.assign(k.nodes.begin(), k.nodes.end() - 1);
-    g.outputs.push_back(ir::Output{"out0", k.nodes.back().operands.at(0)});
-    return g;
+    return reduce_kernel_map(k);
   }
 
   // ---- types and constants ----
   Type i64() { return b_.getI64Type(); }
   Type ptr_ty() { return LLVM::LLVMPointerType::get(&ctx_); }
-  bool is_fp() const { return value_ == DType::F32 || value_ == DType::F64; }
   /// The accumulator element: the value's compute type, bool as a 0/1 byte.
-  Type elem() {
-    switch (value_) {
-    case DType::F32:
-      return b_.getF32Type();
-    case DType::F64:
-      return b_.getF64Type();
-    case DType::Bool:
-      return b_.getI8Type();
-    default:
-      return b_.getIntegerType(static_cast<unsigned>(dtype_size(value_) * 8));
-    }
-  }
+  Type elem() { return comb_elem_type(b_, value_); }
   VectorType vt(int lanes) { return VectorType::get({lanes}, elem()); }
   Value c64(std::int64_t v) { return b_.create<arith::ConstantOp>(loc_, b_.getI64IntegerAttr(v)); }
   Value c1(bool v) { return b_.create<arith::ConstantOp>(loc_, b_.getBoolAttr(v)); }
@@ -147,89 +110,10 @@ private:
   }
 
   /// The operator's identity, splat over 16 lanes (what runtime/Reduce.cpp's R::id() is).
-  Value identity() {
-    Type e = elem();
-    TypedAttr a;
-    if (is_fp()) {
-      double v = 0;
-      switch (comb_) {
-      case Comb::Mul:
-        v = 1;
-        break;
-      case Comb::Min:
-        v = std::numeric_limits<double>::infinity();
-        break;
-      case Comb::Max:
-        v = -std::numeric_limits<double>::infinity();
-        break;
-      default:
-        break;
-      }
-      a = FloatAttr::get(e, v);
-    } else {
-      const unsigned w = e.getIntOrFloatBitWidth();
-      APInt v(w, 0);
-      switch (comb_) {
-      case Comb::Mul:
-      case Comb::And:
-        v = APInt(w, 1);
-        break;
-      case Comb::Min:
-        v = is_signed_int(value_) ? APInt::getSignedMaxValue(w) : APInt::getMaxValue(w);
-        break;
-      case Comb::Max:
-        v = is_signed_int(value_) ? APInt::getSignedMinValue(w) : APInt(w, 0);
-        break;
-      default:
-        break;
-      }
-      a = IntegerAttr::get(e, v);
-    }
-    return b_.create<arith::ConstantOp>(loc_, DenseElementsAttr::get(vt(kLanes), a));
-  }
+  Value identity() { return comb_identity(b_, loc_, comb_, value_, vt(kLanes)); }
 
-  /// comb(a, b) lane by lane, `a` the older partial: runtime/Reduce.cpp's R::comb, op for op
-  /// (IEEE 754-2019 minimum/maximum for floats, written as ieee_min/ieee_max are).
-  Value comb(Value a, Value b) {
-    switch (comb_) {
-    case Comb::Add:
-      return is_fp() ? Value(b_.create<arith::AddFOp>(loc_, a, b))
-                     : b_.create<arith::AddIOp>(loc_, a, b);
-    case Comb::Mul:
-      return is_fp() ? Value(b_.create<arith::MulFOp>(loc_, a, b))
-                     : b_.create<arith::MulIOp>(loc_, a, b);
-    case Comb::Or:
-      return b_.create<arith::OrIOp>(loc_, a, b);
-    case Comb::And:
-      return b_.create<arith::AndIOp>(loc_, a, b);
-    case Comb::Min:
-    case Comb::Max:
-      break;
-    }
-    const bool is_min = comb_ == Comb::Min;
-    if (!is_fp()) {
-      const bool s = is_signed_int(value_);
-      if (is_min)
-        return s ? Value(b_.create<arith::MinSIOp>(loc_, a, b))
-                 : b_.create<arith::MinUIOp>(loc_, a, b);
-      return s ? Value(b_.create<arith::MaxSIOp>(loc_, a, b))
-               : b_.create<arith::MaxUIOp>(loc_, a, b);
-    }
-    using P = arith::CmpFPredicate;
-    auto cmp = [&](P p, Value x, Value y) { return b_.create<arith::CmpFOp>(loc_, p, x, y); };
-    auto vty = cast<VectorType>(a.getType());
-    auto ity = VectorType::get(vty.getShape(), b_.getIntegerType(elem().getIntOrFloatBitWidth()));
-    Value ai = b_.create<arith::BitcastOp>(loc_, ity, a),
-          bi = b_.create<arith::BitcastOp>(loc_, ity, b);
-    // Equal operands differ at most in the sign of a zero: OR of the bits picks -0 (min), AND +0.
-    Value eq_bits = is_min ? Value(b_.create<arith::OrIOp>(loc_, ai, bi))
-                           : b_.create<arith::AndIOp>(loc_, ai, bi);
-    Value eqv = b_.create<arith::BitcastOp>(loc_, vty, eq_bits);
-    Value r = is_min ? sel(cmp(P::OLT, b, a), b, a) : sel(cmp(P::OLT, a, b), b, a);
-    r = sel(cmp(P::OEQ, a, b), eqv, r);
-    r = sel(cmp(P::UNO, b, b), b, r);
-    return sel(cmp(P::UNO, a, a), a, r);
-  }
+  /// comb(a, b) lane by lane, `a` the older partial: runtime/Reduce.cpp's R::comb, op for op.
+  Value comb(Value a, Value b) { return comb_apply(b_, loc_, comb_, value_, a, b); }
 
   /// The map's 16 values at iteration `pos` (masked lanes unspecified).
   Value map_at(Value pos, Value mask) {
@@ -424,7 +308,8 @@ bool reduce_kernel_supported(ir::Op op, DType value) {
     return value == DType::I64 || value == DType::U64 || value == DType::F32 || value == DType::F64;
   case ir::Op::Min:
   case ir::Op::Max:
-    return is_int(value) || value == DType::F32 || value == DType::F64;
+    // Bool as its 0/1 byte: unsigned min/max are and/or.
+    return is_int(value) || value == DType::Bool || value == DType::F32 || value == DType::F64;
   case ir::Op::Any:
   case ir::Op::All:
     return value == DType::Bool;
@@ -437,16 +322,41 @@ ir::Graph make_reduce_kernel(const ir::Graph &map, ir::Op op) {
   if (map.outputs.size() != 1) internal("a reduce kernel's map has one output");
   const ir::ValueId v = map.outputs[0].value;
   const ir::Type &t = map.type(v);
-  if (!reduce_kernel_supported(op, t.dtype))
+  if (!reduce_kernel_supported(op, t.dtype) && !is_arg_reduce(op))
     internal(fmt::format("no reduce kernel for {} of {}", ir::op_name(op), dtype_name(t.dtype)));
   ir::Graph g = map;
   ir::Node r;
   r.op = op;
-  r.type = ir::Type{t.dtype, {}};
+  r.type = ir::Type{is_arg_reduce(op) ? DType::I64 : t.dtype, {}};
   r.operands = {v};
   for (int d = 0; d < t.rank(); ++d)
     r.axes.push_back(d);
   g.outputs = {ir::Output{kReducePartials, g.add(std::move(r))}};
+  return g;
+}
+
+ir::Graph make_combine_kernel(ir::Op op, DType value) {
+  ir::Graph map;
+  ir::Node in;
+  in.op = ir::Op::Input;
+  in.name = "partials";
+  in.type = ir::Type{value, {ir::Dim::symbol("n")}};
+  map.outputs.push_back(ir::Output{"out0", map.add(std::move(in))});
+  if (is_arg_reduce(op)) {
+    ir::Node ix;
+    ix.op = ir::Op::Input;
+    ix.name = kReduceIndices;
+    ix.type = ir::Type{DType::I64, {ir::Dim::symbol("n")}};
+    map.add(std::move(ix));
+  }
+  return make_reduce_kernel(map, op == ir::Op::Mean ? ir::Op::Sum : op);
+}
+
+ir::Graph reduce_kernel_map(const ir::Graph &k) {
+  if (!is_reduce_kernel(k)) internal("not a reduce kernel");
+  ir::Graph g;
+  g.nodes.assign(k.nodes.begin(), k.nodes.end() - 1);
+  g.outputs.push_back(ir::Output{"out0", k.nodes.back().operands.at(0)});
   return g;
 }
 

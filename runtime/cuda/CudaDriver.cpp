@@ -360,6 +360,22 @@ LaunchConfig launch_config(const Device &dev, CUfunction f, std::int64_t n) {
   return c;
 }
 
+LaunchConfig launch_config_blocks(const Device &dev, CUfunction f, std::int64_t blocks,
+                                  unsigned block) {
+  int min_grid = 0, best = 0;
+  dev.driver().check(dev.driver().api().cuOccupancyMaxPotentialBlockSize(
+                         &min_grid, &best, f, nullptr, 0, static_cast<int>(block)),
+                     "cuOccupancyMaxPotentialBlockSize");
+  // min_grid blocks of `best` threads fill the device; the same threads in blocks of `block`.
+  const std::int64_t fill = std::max<std::int64_t>(
+      static_cast<std::int64_t>(min_grid) * std::max(best, 1) / static_cast<std::int64_t>(block),
+      dev.multiprocessors());
+  LaunchConfig c;
+  c.block = block;
+  c.grid = static_cast<unsigned>(std::max<std::int64_t>(1, std::min(blocks, fill)));
+  return c;
+}
+
 void launch(const Device &dev, const Stream &s, CUfunction f, LaunchConfig c, void **args) {
   dev.driver().check(
       dev.driver().api().cuLaunchKernel(f, c.grid, 1, 1, c.block, 1, 1, 0, s.get(), args, nullptr),

@@ -179,6 +179,10 @@ struct LaunchConfig {
   unsigned grid = 1, block = 1;
 };
 LaunchConfig launch_config(const Device &dev, CUfunction f, std::int64_t n);
+/// Blocks of exactly `block` threads (a reduce kernel's fixed shape) for `blocks` blocks of
+/// work: as many as fill the device at `f`'s occupancy with that block size, at most `blocks`.
+LaunchConfig launch_config_blocks(const Device &dev, CUfunction f, std::int64_t blocks,
+                                  unsigned block);
 
 /// Launches a 1-D kernel; `args` are pointers to each parameter's value.
 void launch(const Device &dev, const Stream &s, CUfunction f, LaunchConfig c, void **args);

@@ -4,6 +4,7 @@
 #include "runtime/cuda/CudaExecute.h"
 
 #include "compiler/codegen/GpuJit.h"
+#include "compiler/codegen/ReduceKernel.h"
 #include "compiler/ir/Bind.h"
 #include "runtime/DiskCache.h"
 #include "runtime/Hash.h"
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <mutex>
 
@@ -85,6 +87,29 @@ void scatter(const Array &src, const Array &dst) {
   }
 }
 
+/// The reduce kernel of reduce step `step` (prepare() makes one for each op and value dtype the
+/// JIT accumulates, runtime/Reduce.h), or null.
+const KernelCode *reduce_code(const CompiledPlan &cp, std::size_t step) {
+  for (std::size_t i = cp.plan.steps.size(); i < cp.code.size(); ++i)
+    if (cp.code[i] && static_cast<std::size_t>(cp.code[i]->index()) == step) return cp.code[i].get();
+  return nullptr;
+}
+
+/// What the GPU reduces: the reductions with a CPU reduce kernel, and argmin/argmax (GPU
+/// kernels of their own). Anything else is refused before anything reaches the device.
+void check_supported(const CompiledPlan &cp) {
+  for (std::size_t s = 0; s < cp.plan.steps.size(); ++s) {
+    const Step &st = cp.plan.steps[s];
+    if (st.kind != Step::Kind::Reduce || reduce_code(cp, s) || cg::is_arg_reduce(st.reduce.op))
+      continue;
+    const ir::Graph &m = st.reduce.map.kernel;
+    throw Error(ErrorKind::Runtime,
+                fmt::format("the cuda target does not run {} of {} yet; use the cpu target for it",
+                            ir::op_name(st.reduce.op),
+                            dtype_name(m.type(m.outputs.at(0).value).dtype)));
+  }
+}
+
 struct LoadedKernel {
   std::unique_ptr<Module> module;
   CUfunction fn = nullptr;
@@ -120,6 +145,22 @@ struct CudaTarget::Impl {
                        layouts, s.index64 ? 1 : 0, s.vector, code.text_hash(), code.text());
   }
 
+  /// The kernels that combine partials, by (op, value dtype).
+  std::map<std::pair<ir::Op, DType>, std::shared_ptr<const KernelCode>> combine_codes;
+
+  void run_elementwise(const KernelCode &code, const std::vector<std::int64_t> &iter,
+                       const std::vector<const DevView *> &ins,
+                       const std::vector<const DevView *> &outs,
+                       const std::vector<std::uint64_t> &slots, cg::Precision precision,
+                       const CacheConfig &cfg);
+  void run_reduce(const CompiledPlan &cp, std::size_t step, std::vector<DevView> &views,
+                  std::vector<DeviceBuffer> &owned, const std::vector<std::uint64_t> &slots,
+                  const ir::SymbolSizes &syms);
+  void launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs, CUfunction f,
+                   std::vector<std::uint64_t> &vals, LaunchConfig lc);
+  static void append_slots(std::vector<std::uint64_t> &vals, const KernelCode &code,
+                           const std::vector<std::uint64_t> &slots);
+
   CUfunction get(const KernelCode &code, const cg::GpuKernelSpec &s, const CacheConfig &cfg) {
     const std::string k = key(code, s);
     if (auto it = kernels.find(k); it != kernels.end()) return it->second.fn;
@@ -153,6 +194,269 @@ struct CudaTarget::Impl {
   }
 };
 
+/// Launches the elementwise kernel `code` over `iter` (non-empty) on device arrays: each operand
+/// mapped onto the iteration space as on the CPU, 32-bit indexing where every index fits, vector
+/// loads where every contiguous operand is aligned to the whole vector.
+void CudaTarget::Impl::run_elementwise(const KernelCode &code, const std::vector<std::int64_t> &iter,
+                                       const std::vector<const DevView *> &ins,
+                                       const std::vector<const DevView *> &outs,
+                                       const std::vector<std::uint64_t> &slots,
+                                       cg::Precision precision, const CacheConfig &cfg) {
+  std::int64_t total = 1;
+  for (auto e : iter)
+    total *= e;
+  cg::GpuKernelSpec gs;
+  gs.spec.rank = static_cast<int>(iter.size());
+  gs.spec.precision = precision;
+  std::vector<std::uint64_t> ptrs, strided;
+  std::vector<std::int64_t> elem_size; // per operand, for the alignment test
+  std::int64_t max_off = total;
+  auto add = [&](const DevView &v, bool output) {
+    OperandMap m = map_operand(v.shape, v.strides, iter);
+    if (output && m.layout == cg::Layout::Scalar) m.layout = cg::Layout::Contiguous;
+    if (gs.spec.rank == 0 && m.layout == cg::Layout::Strided) m.layout = cg::Layout::Contiguous;
+    (output ? gs.spec.outputs : gs.spec.inputs).push_back(m.layout);
+    ptrs.push_back(v.base);
+    elem_size.push_back(m.layout == cg::Layout::Contiguous ? dtype_size(v.dtype) : 0);
+    if (m.layout == cg::Layout::Strided) {
+      std::int64_t off = 0;
+      for (std::size_t d = 0; d < iter.size(); ++d) {
+        off += std::abs(m.strides[d]) * (iter[d] - 1);
+        strided.push_back(static_cast<std::uint64_t>(m.strides[d]));
+      }
+      max_off = std::max(max_off, off);
+    }
+  };
+  for (const DevView *v : ins)
+    add(*v, false);
+  for (const DevView *v : outs)
+    add(*v, true);
+  // 32-bit indexing while every index and offset fits (the grid-stride step too).
+  gs.index64 = max_off >= (std::int64_t{1} << 30);
+  // Vector loads where every contiguous operand is aligned to the whole vector (device
+  // allocations are; views into the middle of an input may not be).
+  gs.vector = cg::gpu_vector_width(code.kernel(), gs.spec);
+  for (std::size_t k = 0; k < ptrs.size() && gs.vector > 1; ++k)
+    if (elem_size[k] && ptrs[k] % static_cast<std::uint64_t>(gs.vector * elem_size[k]) != 0)
+      gs.vector = 1;
+  CUfunction f = get(code, gs, cfg);
+
+  std::vector<std::uint64_t> vals = ptrs;
+  append_slots(vals, code, slots);
+  for (auto e : iter)
+    vals.push_back(static_cast<std::uint64_t>(e));
+  vals.insert(vals.end(), strided.begin(), strided.end());
+  vals.push_back(static_cast<std::uint64_t>(total));
+  launch_with(code, gs, f, vals, launch_config(dev, f, total));
+}
+
+void CudaTarget::Impl::launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs, CUfunction f,
+                                   std::vector<std::uint64_t> &vals, LaunchConfig lc) {
+  if (static_cast<int>(vals.size()) != cg::gpu_param_count(code.kernel(), gs.spec))
+    throw Error(ErrorKind::Internal, "cuda: kernel argument count mismatch");
+  std::vector<void *> args;
+  for (auto &x : vals)
+    args.push_back(&x);
+  launch(dev, stream, f, lc, args.data());
+}
+
+void CudaTarget::Impl::append_slots(std::vector<std::uint64_t> &vals, const KernelCode &code,
+                                    const std::vector<std::uint64_t> &slots) {
+  for (const KernelCode::Slot &sl : code.slots())
+    vals.push_back(sl.program_param >= 0 ? slots.at(static_cast<std::size_t>(sl.program_param))
+                                         : sl.literal);
+}
+
+namespace {
+
+bool needs_elements(ir::Op op) {
+  return op == ir::Op::Min || op == ir::Op::Max || op == ir::Op::ArgMin || op == ir::Op::ArgMax;
+}
+
+/// `r: value[n]` to the output: divided by the count for mean (in f64, as the CPU), then cast to
+/// `out` by the cast rules — runtime/Reduce.cpp's put().
+std::shared_ptr<const KernelCode> make_finish_code(ir::Op op, DType value, DType out,
+                                                   std::int64_t count) {
+  passes::KernelStep ks;
+  ir::Graph &g = ks.kernel;
+  const ir::Dim n = ir::Dim::symbol("n");
+  ir::Node in;
+  in.op = ir::Op::Input;
+  in.name = "r";
+  in.type = ir::Type{value, {n}};
+  ir::ValueId x = g.add(std::move(in));
+  auto cast = [&](ir::ValueId v, DType to) {
+    if (g.type(v).dtype == to) return v;
+    ir::Node c;
+    c.op = ir::Op::Cast;
+    c.type = ir::Type{to, {n}};
+    c.operands = {v};
+    return g.add(std::move(c));
+  };
+  if (op == ir::Op::Mean) {
+    x = cast(x, DType::F64);
+    ir::Node k;
+    k.op = ir::Op::Const;
+    k.type = ir::Type{DType::F64, {}};
+    k.value.dtype = DType::F64;
+    k.value.f = static_cast<double>(count);
+    ir::ValueId kc = g.add(std::move(k));
+    ir::Node d;
+    d.op = ir::Op::Div;
+    d.type = ir::Type{DType::F64, {n}};
+    d.operands = {x, kc};
+    x = g.add(std::move(d));
+  }
+  g.outputs.push_back(ir::Output{"out0", cast(x, out)});
+  return std::make_shared<const KernelCode>(ks, 0);
+}
+
+} // namespace
+
+/// One reduce step: the map fused into the first pass of reduce kernels over [rows, n] (the
+/// kept dims in order, then the reduced ones), further passes over the partials while a row
+/// has more than one chunk, then the mean's division and the output dtype where they apply.
+void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
+                                  std::vector<DevView> &views, std::vector<DeviceBuffer> &owned,
+                                  const std::vector<std::uint64_t> &slots,
+                                  const ir::SymbolSizes &syms) {
+  const passes::ReduceStep &r = cp.plan.steps[step].reduce;
+  const passes::KernelStep &mk = r.map;
+  const bool arg = cg::is_arg_reduce(r.op);
+  const KernelCode *code = reduce_code(cp, step);
+  std::shared_ptr<const KernelCode> arg_code; // argmin/argmax: the GPU's alone (no CPU kernel)
+  if (!code && arg) {
+    passes::KernelStep ks = mk;
+    ks.kernel = cg::make_reduce_kernel(mk.kernel, r.op);
+    arg_code = std::make_shared<const KernelCode>(ks, static_cast<int>(step));
+    code = arg_code.get();
+  }
+  if (!code) throw Error(ErrorKind::Internal, "cuda: reduce step without a reduce kernel");
+  const DType value = mk.kernel.type(mk.kernel.outputs.at(0).value).dtype;
+  // argmin/argmax partials carry values in their compute type (halves compare in f32) beside
+  // i64 indices; the result is the index.
+  const DType vt = arg && is_half(value) ? DType::F32 : value;
+  const DType result = arg ? DType::I64 : value;
+  const std::vector<std::int64_t> S = ir::concrete_shape(ir::Type{DType::Bool, mk.iter_dims}, syms);
+  const int rank = static_cast<int>(S.size());
+  std::vector<bool> red(static_cast<std::size_t>(rank), false);
+  for (int a : r.axes) {
+    if (a < 0 || a >= rank) throw Error(ErrorKind::Internal, "cuda: reduction axis out of range");
+    red[static_cast<std::size_t>(a)] = true;
+  }
+  std::vector<int> perm;
+  for (int pass = 0; pass < 2; ++pass)
+    for (int d = 0; d < rank; ++d)
+      if (red[static_cast<std::size_t>(d)] == (pass == 1)) perm.push_back(d);
+  std::int64_t rows = 1, n = 1;
+  std::vector<std::int64_t> P;
+  for (int d : perm) {
+    P.push_back(S[static_cast<std::size_t>(d)]);
+    (red[static_cast<std::size_t>(d)] ? n : rows) *= P.back();
+  }
+  if (needs_elements(r.op) && n == 0)
+    throw Error(ErrorKind::Runtime,
+                fmt::format("{} of an empty array has no identity", ir::op_name(r.op)));
+  if (rows == 0) return;
+
+  // The map's inputs over the permuted space.
+  cg::GpuKernelSpec gs;
+  gs.spec.rank = rank;
+  gs.spec.precision = cp.precision;
+  std::vector<std::uint64_t> ptrs, strided;
+  std::int64_t max_off = rows * std::max<std::int64_t>(n, 1);
+  for (int b : mk.inputs) {
+    const DevView &v = views[static_cast<std::size_t>(b)];
+    OperandMap om = map_operand(v.shape, v.strides, S);
+    std::vector<std::int64_t> st;
+    for (int d : perm)
+      st.push_back(om.strides[static_cast<std::size_t>(d)]);
+    cg::Layout l = om.layout == cg::Layout::Scalar ? cg::Layout::Scalar
+                                                   : map_operand(P, st, P).layout;
+    if (rank == 0 && l == cg::Layout::Strided) l = cg::Layout::Contiguous;
+    gs.spec.inputs.push_back(l);
+    ptrs.push_back(v.base);
+    if (l == cg::Layout::Strided) {
+      std::int64_t off = 0;
+      for (int d = 0; d < rank; ++d) {
+        off += std::abs(st[static_cast<std::size_t>(d)]) * (P[static_cast<std::size_t>(d)] - 1);
+        strided.push_back(static_cast<std::uint64_t>(st[static_cast<std::size_t>(d)]));
+      }
+      max_off = std::max(max_off, off);
+    }
+  }
+  const std::vector<cg::Layout> partial_layouts(arg ? 2 : 1, cg::Layout::Contiguous);
+  gs.spec.outputs = partial_layouts;
+
+  DevView &dst = views[static_cast<std::size_t>(r.output)];
+  // The last pass writes the output itself unless a division or a cast follows.
+  const bool direct = r.op != ir::Op::Mean && dst.dtype == result;
+  auto chunks_of = [](std::int64_t len) {
+    return std::max<std::int64_t>(1, (len + cg::kGpuReduceChunk - 1) / cg::kGpuReduceChunk);
+  };
+  auto scratch = [&](std::int64_t count, DType t) {
+    owned.emplace_back(dev, static_cast<std::size_t>(count * dtype_size(t)));
+    return owned.back().ptr();
+  };
+  // Where a pass with `chunks` chunks per row stores: the values (and argmin/argmax's indices).
+  auto targets = [&](std::int64_t chunks) {
+    const bool last = chunks == 1 && direct;
+    std::vector<std::uint64_t> t{!arg && last ? dst.base : scratch(rows * chunks, vt)};
+    if (arg) t.push_back(last ? dst.base : scratch(rows * chunks, DType::I64));
+    return t;
+  };
+  auto run_pass = [&](const KernelCode &kc, cg::GpuKernelSpec spec, std::vector<std::uint64_t> vals,
+                      const std::vector<std::int64_t> &shape, const std::vector<std::uint64_t> &st,
+                      std::int64_t len, std::int64_t chunks, std::int64_t biggest) {
+    const std::int64_t units = rows * chunks;
+    spec.index64 = std::max(biggest, units) >= (std::int64_t{1} << 30);
+    CUfunction f = get(kc, spec, *cp.cache);
+    for (auto e : shape)
+      vals.push_back(static_cast<std::uint64_t>(e));
+    vals.insert(vals.end(), st.begin(), st.end());
+    const std::int64_t clen = (len + chunks - 1) / chunks;
+    for (std::int64_t x : {len, units, chunks, std::max<std::int64_t>(clen, 1)})
+      vals.push_back(static_cast<std::uint64_t>(x));
+    launch_with(kc, spec, f, vals, launch_config_blocks(dev, f, units, cg::kGpuReduceThreads));
+  };
+
+  // Pass 1: the map, fused.
+  std::int64_t len = n, chunks = chunks_of(n);
+  std::vector<std::uint64_t> outs = targets(chunks);
+  {
+    std::vector<std::uint64_t> vals = ptrs;
+    vals.insert(vals.end(), outs.begin(), outs.end());
+    append_slots(vals, *code, slots);
+    run_pass(*code, gs, std::move(vals), P, strided, len, chunks, max_off);
+  }
+  // Further passes over the partials, [rows, chunks] each.
+  while (chunks > 1) {
+    auto &cc = combine_codes[{r.op, vt}];
+    if (!cc) {
+      passes::KernelStep ks;
+      ks.kernel = cg::make_combine_kernel(r.op, vt);
+      cc = std::make_shared<const KernelCode>(ks, 0);
+    }
+    len = chunks;
+    chunks = chunks_of(len);
+    std::vector<std::uint64_t> vals = outs;
+    outs = targets(chunks);
+    vals.insert(vals.end(), outs.begin(), outs.end());
+    cg::GpuKernelSpec spec;
+    spec.spec.rank = 1;
+    spec.spec.precision = cp.precision;
+    spec.spec.inputs = partial_layouts;
+    spec.spec.outputs = partial_layouts;
+    run_pass(*cc, spec, std::move(vals), {rows * len}, {}, len, chunks, rows * len);
+  }
+  if (direct) return;
+  // The mean's division and the cast to the output dtype, as the CPU's put().
+  auto fc = make_finish_code(r.op, result, dst.dtype, n);
+  DevView res{outs.back(), result, {rows}, {1}};
+  DevView to{dst.base, dst.dtype, {rows}, {1}};
+  run_elementwise(*fc, {rows}, {&res}, {&to}, slots, cp.precision, *cp.cache);
+}
+
 CudaTarget::CudaTarget(int device) : impl_(std::make_unique<Impl>(device)) {}
 CudaTarget::~CudaTarget() = default;
 
@@ -169,12 +473,7 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
                                        const std::vector<Array> *targets) {
   Impl &I = *impl_;
   const Plan &p = cp.plan;
-  for (const Step &st : p.steps)
-    if (st.kind == Step::Kind::Reduce)
-      throw Error(ErrorKind::Runtime,
-                  fmt::format("the cuda target does not run reductions yet ({} in this program); "
-                              "use the cpu target for it",
-                              ir::op_name(st.reduce.op)));
+  check_supported(cp);
   const ir::SymbolSizes syms = ir::bind_shapes(p.graph, inputs);
   if (targets && targets->size() != p.output_buffers.size())
     throw Error(ErrorKind::Runtime, fmt::format("run_into: the program has {} output(s), {} given",
@@ -231,64 +530,19 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
   const std::vector<std::uint64_t> slots = pack_params(p, params);
 
   for (std::size_t s = 0; s < p.steps.size(); ++s) {
+    if (p.steps[s].kind == Step::Kind::Reduce) {
+      I.run_reduce(cp, s, views, owned, slots, syms);
+      continue;
+    }
     const passes::KernelStep &ks = p.steps[s].kernel;
     std::vector<std::int64_t> iter = ir::concrete_shape(ir::Type{DType::Bool, ks.iter_dims}, syms);
-    std::int64_t total = 1;
-    for (auto e : iter)
-      total *= e;
-    if (total == 0) continue;
-
-    cg::GpuKernelSpec gs;
-    gs.spec.rank = static_cast<int>(iter.size());
-    gs.spec.precision = cp.precision;
-    std::vector<std::uint64_t> ptrs, strided;
-    std::vector<std::int64_t> elem_size; // per operand, for the alignment test
-    std::int64_t max_off = total;
-    auto add = [&](const DevView &v, bool output) {
-      OperandMap m = map_operand(v.shape, v.strides, iter);
-      if (output && m.layout == cg::Layout::Scalar) m.layout = cg::Layout::Contiguous;
-      if (gs.spec.rank == 0 && m.layout == cg::Layout::Strided) m.layout = cg::Layout::Contiguous;
-      (output ? gs.spec.outputs : gs.spec.inputs).push_back(m.layout);
-      ptrs.push_back(v.base);
-      elem_size.push_back(m.layout == cg::Layout::Contiguous ? dtype_size(v.dtype) : 0);
-      if (m.layout == cg::Layout::Strided) {
-        std::int64_t off = 0;
-        for (std::size_t d = 0; d < iter.size(); ++d) {
-          off += std::abs(m.strides[d]) * (iter[d] - 1);
-          strided.push_back(static_cast<std::uint64_t>(m.strides[d]));
-        }
-        max_off = std::max(max_off, off);
-      }
-    };
+    if (std::find(iter.begin(), iter.end(), 0) != iter.end()) continue;
+    std::vector<const DevView *> ins, outs;
     for (int b : ks.inputs)
-      add(views[static_cast<std::size_t>(b)], false);
+      ins.push_back(&views[static_cast<std::size_t>(b)]);
     for (int b : ks.outputs)
-      add(views[static_cast<std::size_t>(b)], true);
-    // 32-bit indexing while every index and offset fits (the grid-stride step too).
-    gs.index64 = max_off >= (std::int64_t{1} << 30);
-    const KernelCode &code = *cp.code[s];
-    // Vector loads where every contiguous operand is aligned to the whole vector (device
-    // allocations are; views into the middle of an input may not be).
-    gs.vector = cg::gpu_vector_width(code.kernel(), gs.spec);
-    for (std::size_t k = 0; k < ptrs.size() && gs.vector > 1; ++k)
-      if (elem_size[k] && ptrs[k] % static_cast<std::uint64_t>(gs.vector * elem_size[k]) != 0)
-        gs.vector = 1;
-    CUfunction f = I.get(code, gs, *cp.cache);
-
-    std::vector<std::uint64_t> vals = ptrs;
-    for (const KernelCode::Slot &sl : code.slots())
-      vals.push_back(sl.program_param >= 0 ? slots[static_cast<std::size_t>(sl.program_param)]
-                                           : sl.literal);
-    for (auto e : iter)
-      vals.push_back(static_cast<std::uint64_t>(e));
-    vals.insert(vals.end(), strided.begin(), strided.end());
-    vals.push_back(static_cast<std::uint64_t>(total));
-    if (static_cast<int>(vals.size()) != cg::gpu_param_count(code.kernel(), gs.spec))
-      throw Error(ErrorKind::Internal, "cuda: kernel argument count mismatch");
-    std::vector<void *> args;
-    for (auto &x : vals)
-      args.push_back(&x);
-    launch(I.dev, I.stream, f, launch_config(I.dev, f, total), args.data());
+      outs.push_back(&views[static_cast<std::size_t>(b)]);
+    I.run_elementwise(*cp.code[s], iter, ins, outs, slots, cp.precision, *cp.cache);
   }
 
   // Results back to the host: into fresh arrays, or into the caller's (any strides).
@@ -321,25 +575,36 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
 std::string emit_ptx(const CompiledPlan &cp, int sm, cg::GpuTimings *timings) {
   std::string outp;
   std::vector<cg::GpuKernel> ks;
+  std::deque<ir::Graph> arg_kernels; // argmin/argmax: the GPU's own reduce kernels
   for (std::size_t s = 0; s < cp.plan.steps.size(); ++s) {
     const Step &st = cp.plan.steps[s];
-    if (st.kind != Step::Kind::Kernel) {
-      outp += fmt::format("// step {}: {} reduction: not compiled for the cuda target yet\n", s,
+    const bool is_reduce = st.kind == Step::Kind::Reduce;
+    const bool arg = is_reduce && cg::is_arg_reduce(st.reduce.op);
+    const KernelCode *code = is_reduce ? reduce_code(cp, s) : cp.code[s].get();
+    const ir::Graph *graph = code ? &code->kernel() : nullptr;
+    if (!graph && arg)
+      graph = &arg_kernels.emplace_back(cg::make_reduce_kernel(st.reduce.map.kernel, st.reduce.op));
+    if (!graph) {
+      outp += fmt::format("// step {}: {} reduction: not run by the cuda target yet\n", s,
                           ir::op_name(st.reduce.op));
       continue;
     }
+    // A reduce step shows its first pass (the map fused into the block reduction) for a row of
+    // contiguous values.
+    const passes::KernelStep &kst = is_reduce ? st.reduce.map : st.kernel;
     cg::GpuKernel k;
-    k.kernel = &cp.code[s]->kernel();
-    k.spec.spec.rank = static_cast<int>(st.kernel.iter_dims.size());
+    k.kernel = graph;
+    k.spec.spec.rank = static_cast<int>(kst.iter_dims.size());
     k.spec.spec.precision = cp.precision;
-    for (int b : st.kernel.inputs)
+    for (int b : kst.inputs)
       k.spec.spec.inputs.push_back(cp.plan.buffers[static_cast<std::size_t>(b)].type.rank() == 0 &&
                                            k.spec.spec.rank > 0
                                        ? cg::Layout::Scalar
                                        : cg::Layout::Contiguous);
-    k.spec.spec.outputs.assign(st.kernel.outputs.size(), cg::Layout::Contiguous);
+    k.spec.spec.outputs.assign(is_reduce ? (arg ? 2 : 1) : kst.outputs.size(),
+                               cg::Layout::Contiguous);
     k.spec.index64 = false;
-    k.spec.vector = cg::gpu_vector_width(*k.kernel, k.spec.spec);
+    k.spec.vector = is_reduce ? 1 : cg::gpu_vector_width(*k.kernel, k.spec.spec);
     k.name = fmt::format("k{}", s);
     ks.push_back(std::move(k));
   }

@@ -5,6 +5,7 @@
 #include "tests/differential/Gen.h"
 
 #include "compiler/codegen/GpuJit.h"
+#include "compiler/codegen/ReduceKernel.h"
 #include "compiler/ir/Graph.h"
 #include "compiler/passes/Pipeline.h"
 #include "frontend/Frontend.h"
@@ -116,12 +117,32 @@ struct Corpus {
     };
     int s = 0;
     for (const passes::Step &st : p.steps) {
-      if (st.kind == passes::Step::Kind::Kernel)
+      if (st.kind == passes::Step::Kind::Kernel) {
         add_step(st.kernel, fmt::format("step {}", s));
-      else
+      } else {
         add_step(st.reduce.map, fmt::format("step {} (reduce map)", s));
+        add_reduce(st.reduce, fmt::format("{} step {}", from, s));
+      }
       ++s;
     }
+  }
+
+  /// The GPU reduce kernel of a reduce step (the map fused into the block reduction), where the
+  /// cuda target runs it: inputs contiguous with 32-bit indexing, and strided with 64-bit.
+  void add_reduce(const passes::ReduceStep &r, const std::string &what) {
+    const ir::Graph &map = r.map.kernel;
+    if (!reduce_kernel_supported(r.op, map.type(map.outputs.at(0).value).dtype) &&
+        !is_arg_reduce(r.op))
+      return;
+    const ir::Graph k = make_reduce_kernel(map, r.op);
+    const int rank = static_cast<int>(r.map.iter_dims.size());
+    const std::size_t nin = r.map.inputs.size();
+    const std::vector<Layout> out(is_arg_reduce(r.op) ? 2 : 1, Layout::Contiguous);
+    add(k, rank, std::vector<Layout>(nin, Layout::Contiguous), out, false, false,
+        what + " (GPU reduce) contiguous");
+    if (rank > 0)
+      add(k, rank, std::vector<Layout>(nin, Layout::Strided), out, true, false,
+          what + " (GPU reduce) strided");
   }
 };
 
@@ -172,6 +193,40 @@ void add_examples(Corpus &c) {
   EXPECT_GE(n, 1) << "no examples/*.xpr found";
 }
 
+/// Every reduction the cuda target runs, for every value dtype it accumulates: `op(x)` over a
+/// rank-2 input, the row reduction the runtime's first pass and its combining passes use.
+void add_reductions(Corpus &c) {
+  const ir::Op ops[] = {ir::Op::Sum, ir::Op::Mean, ir::Op::Prod,   ir::Op::Min,   ir::Op::Max,
+                        ir::Op::Any, ir::Op::All,  ir::Op::ArgMin, ir::Op::ArgMax};
+  int n = 0;
+  for (ir::Op op : ops)
+    for (int t = 0; t <= static_cast<int>(DType::F64); ++t) {
+      const auto dt = static_cast<DType>(t);
+      const bool arg = is_arg_reduce(op);
+      if (!reduce_kernel_supported(op, dt) && !arg) continue;
+      const std::vector<Layout> out(arg ? 2 : 1, Layout::Contiguous);
+      ir::Graph map;
+      ir::Node in;
+      in.op = ir::Op::Input;
+      in.name = "x";
+      in.type = ir::Type{dt, {ir::Dim::symbol("r"), ir::Dim::symbol("n")}};
+      map.outputs.push_back(ir::Output{"out0", map.add(std::move(in))});
+      const ir::Graph k = make_reduce_kernel(map, op);
+      const std::string what = fmt::format("{} of {}", ir::op_name(op), dtype_name(dt));
+      c.add(k, 2, {Layout::Contiguous}, out, false, false, what + " contiguous");
+      c.add(k, 2, {Layout::Strided}, out, true, false, what + " strided");
+      // The pass that combines partials (argmin/argmax: values in their compute type beside
+      // their indices).
+      if (!arg || !is_half(dt)) {
+        const ir::Graph cb = make_combine_kernel(op, dt);
+        c.add(cb, 1, std::vector<Layout>(arg ? 2 : 1, Layout::Contiguous), out, false, false,
+              what + " combining pass");
+      }
+      ++n;
+    }
+  EXPECT_GE(n, 50) << "fewer reduce kernels than the ops × dtypes the cuda target runs";
+}
+
 int env_int(const char *name, int fallback) {
   const char *v = std::getenv(name);
   return v && *v ? std::atoi(v) : fallback;
@@ -211,6 +266,7 @@ TEST(Ptx, CorpusAssemblesForEveryCheckedArch) {
   add_differential(c, programs);
   add_fusion_tests(c);
   add_examples(c);
+  add_reductions(c);
   ASSERT_GT(c.kernels.size(), static_cast<std::size_t>(programs));
 
   const std::string ptxas = ptxas_path();
@@ -327,6 +383,55 @@ int count(const std::string &text, const std::string &what) {
   for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1))
     ++n;
   return n;
+}
+
+/// The PTX of the GPU reduce kernel of the script's first reduce step (contiguous inputs).
+std::string reduce_ptx_of(const std::string &script, bool index64) {
+  passes::Plan plan = passes::lower_to_plan(fe::compile_script(SourceFile("<test>", script)));
+  for (const passes::Step &s : plan.steps) {
+    if (s.kind != passes::Step::Kind::Reduce) continue;
+    ir::Graph k = make_reduce_kernel(s.reduce.map.kernel, s.reduce.op);
+    GpuKernelSpec gs;
+    gs.spec.rank = static_cast<int>(s.reduce.map.iter_dims.size());
+    gs.spec.inputs.assign(s.reduce.map.inputs.size(), Layout::Contiguous);
+    gs.spec.outputs.assign(is_arg_reduce(s.reduce.op) ? 2 : 1, Layout::Contiguous);
+    gs.index64 = index64;
+    GpuJit jit;
+    EXPECT_EQ(gpu_param_count(k, gs.spec),
+              static_cast<int>(s.reduce.map.inputs.size() + gs.spec.outputs.size() +
+                               k.params().size()) +
+                  gs.spec.rank + 4);
+    return jit.emit(k, gs, GpuStage::Ptx, 80, "k");
+  }
+  ADD_FAILURE() << "no reduce step in:\n" << script;
+  return {};
+}
+
+TEST(Ptx, ReduceKernelsFuseTheMapAndCombineInAFixedTree) {
+  // sum(a * b): the product is computed in registers and folded; nothing is stored but the one
+  // partial per unit; the tree is 5 + 3 shuffle steps, the warps meet in shared memory.
+  std::string ptx = reduce_ptx_of("input a: f32[n]\ninput b: f32[n]\noutput s = sum(a * b)\n", false);
+  EXPECT_NE(ptx.find("mul.rn.f32"), std::string::npos) << ptx;
+  EXPECT_EQ(count(ptx, "shfl.sync.down.b32"), 8) << ptx;
+  EXPECT_GE(count(ptx, "bar.sync"), 2) << ptx;
+  EXPECT_NE(ptx.find(".shared .align 8 .b8 k_warps[64]"), std::string::npos) << ptx;
+  EXPECT_EQ(count(ptx, "st.global"), 1) << ptx;
+  EXPECT_EQ(count(ptx, "atom."), 0) << "no atomics: the order is fixed\n" << ptx;
+  // f64 values cross lanes as two 32-bit halves.
+  std::string ptx64 = reduce_ptx_of("input a: f64[n, m]\noutput s = max(a, axis=1)\n", true);
+  EXPECT_EQ(count(ptx64, "shfl.sync.down.b32"), 16) << ptx64;
+  // argmax: (value, index) pairs, both through every shuffle; f32 values with i64 indices.
+  std::string am = reduce_ptx_of("input a: f32[n]\noutput s = argmax(a)\n", false);
+  EXPECT_EQ(count(am, "shfl.sync.down.b32"), 8 * 3) << am;
+  EXPECT_NE(am.find("_warps[128]"), std::string::npos) << am;
+  // One unit's value and its index (LLVM may store the index as two 32-bit halves).
+  EXPECT_EQ(count(am, "st.global.f32"), 1) << am;
+  EXPECT_GE(count(am, "st.global"), 2) << am;
+  EXPECT_EQ(count(am, "atom."), 0) << am;
+  // Bytes (bool) widen to 32 bits to cross lanes.
+  std::string any = reduce_ptx_of("input a: f32[n]\noutput s = any(a > 0)\n", false);
+  EXPECT_EQ(count(any, "shfl.sync.down.b32"), 8) << any;
+  EXPECT_NE(any.find("st.global.u8"), std::string::npos) << any;
 }
 
 TEST(Ptx, NoContractionIntoFma) {

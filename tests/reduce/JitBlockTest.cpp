@@ -68,8 +68,7 @@ Data data_for(const std::string &op) {
 
 /// Whether the JIT path must be taken: runtime/Reduce.h's list, in terms of the input dtype.
 bool expect_jit(const std::string &op, DType dt) {
-  if (op == "min" || op == "max") return dt != DType::Bool;
-  return true; // sum/mean/prod accumulate in i64/u64/f32/f64; any/all of bool
+  return true; // sum/mean/prod accumulate in i64/u64/f32/f64; min/max of all; any/all of bool
 }
 
 // Every op with a reduce kernel × input dtype × length, over all elements and along the last
@@ -209,8 +208,9 @@ TEST(ReduceJitBlock, FallbacksAreTheDocumentedOnes) {
             (std::pair<std::uint64_t, std::uint64_t>{0, 1}));
   EXPECT_EQ(runs(m + "output y = sum(x, axis=1)\n", {{"x", x}}),
             (std::pair<std::uint64_t, std::uint64_t>{1, 0}));
+  // min/max of bool are and/or of the 0/1 bytes: a reduce kernel (the GPU's too).
   EXPECT_EQ(runs("input x: bool[n]\noutput y = min(x)\n", {{"x", bx}}),
-            (std::pair<std::uint64_t, std::uint64_t>{0, 1}));
+            (std::pair<std::uint64_t, std::uint64_t>{1, 0}));
   EXPECT_EQ(runs("input x: bool[n]\noutput y = any(x)\n", {{"x", bx}}),
             (std::pair<std::uint64_t, std::uint64_t>{1, 0}));
 }
