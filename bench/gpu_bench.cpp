@@ -1,9 +1,10 @@
-// bench/gpu_bench.cpp — the GPU section of bench/: fused elementwise kernels on device-resident
-// arrays against the device's device-to-device copy bandwidth (docs/gpu.md). Not a test: where no
+// bench/gpu_bench.cpp — the GPU section of bench/: fused elementwise kernels and reductions on
+// device-resident arrays against the device's device-to-device copy bandwidth (docs/gpu.md). Not a test: where no
 // GPU is present it says so and exits 0.
 //
 //   xpr_bench_gpu [--n N] [--reps R]      N elements per array (default 2^28), best of R runs
 #include "compiler/codegen/GpuJit.h"
+#include "compiler/codegen/ReduceKernel.h"
 #include "compiler/passes/Pipeline.h"
 #include "frontend/Frontend.h"
 #include "runtime/Execute.h"
@@ -45,6 +46,16 @@ const Case kCases[] = {
      "let d2 = d1 - v * sqrtT\n"
      "output call = S * ncdf(d1) - K * exp(-r * T) * ncdf(d2)\n"
      "output put  = K * exp(-r * T) * ncdf(-d2) - S * ncdf(-d1)\n"},
+};
+
+/// Whole-array reductions: the first pass (the map fused in) and the combining pass, as the
+/// runtime launches them (runtime/cuda/CudaExecute.cpp); GB/s counts the inputs read.
+const Case kReduceCases[] = {
+    {"sum(a) f32", "input a: f32[n]\noutput s = sum(a)\n"},
+    {"sum(a*b) f32", "input a: f32[n]\ninput b: f32[n]\noutput s = sum(a * b)\n"},
+    {"max(a) f32", "input a: f32[n]\noutput s = max(a)\n"},
+    {"sum(a) f64", "input a: f64[n]\noutput s = sum(a)\n"},
+    {"any(a > 2) f32", "input a: f32[n]\noutput s = any(a > 2)\n"},
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -177,7 +188,67 @@ int main(int argc, char **argv) {
                  t * 1e3, gbs, 100.0 * gbs / copy_gbs, lc.grid, lc.block,
                  gbs >= 0.85 * copy_gbs ? "" : "  below the 85% target");
     }
-    fmt::print("reductions: not on the GPU yet (docs/gpu.md)\n");
+    for (const Case &c : kReduceCases) {
+      passes::Plan plan = passes::lower_to_plan(fe::compile_script(SourceFile(c.name, c.script)));
+      const std::int64_t chunks = (n + cg::kGpuReduceChunk - 1) / cg::kGpuReduceChunk;
+      if (plan.steps.size() != 1 || plan.steps[0].kind != passes::Step::Kind::Reduce ||
+          chunks > cg::kGpuReduceChunk) {
+        fmt::print("{:<22} skipped: not one two-pass reduction at this N\n", c.name);
+        continue;
+      }
+      const passes::ReduceStep &r = plan.steps[0].reduce;
+      const DType value = r.map.kernel.type(r.map.kernel.outputs[0].value).dtype;
+      const ir::Graph first = cg::make_reduce_kernel(r.map.kernel, r.op);
+      const ir::Graph combine = cg::make_combine_kernel(r.op, value);
+      cg::GpuKernel k1, k2;
+      k1.kernel = &first;
+      k1.name = "pass1";
+      k1.spec.spec.rank = 1;
+      k1.spec.spec.inputs.assign(r.map.inputs.size(), cg::Layout::Contiguous);
+      k1.spec.spec.outputs = {cg::Layout::Contiguous};
+      k1.spec.index64 = n >= (std::int64_t{1} << 30);
+      k2 = k1;
+      k2.kernel = &combine;
+      k2.name = "pass2";
+      k2.spec.spec.inputs = {cg::Layout::Contiguous};
+      auto mod = Module::from_ptx(dev, jit.compile_ptx({k1, k2}, sm));
+      CUfunction f1 = mod->function("pass1"), f2 = mod->function("pass2");
+
+      std::vector<DeviceBuffer> bufs;
+      std::int64_t bytes = 0;
+      for (int b : r.map.inputs) {
+        DType t = plan.buffers[static_cast<std::size_t>(b)].type.dtype;
+        bufs.emplace_back(dev, static_cast<std::size_t>(n * dtype_size(t)));
+        fill(s, bufs.back(), t, n);
+        bytes += n * dtype_size(t);
+      }
+      DeviceBuffer partials(dev, static_cast<std::size_t>(chunks * 8)), out(dev, 8);
+      const auto u = [](std::int64_t x) { return static_cast<std::uint64_t>(x); };
+      const std::int64_t clen = (n + chunks - 1) / chunks;
+      std::vector<std::uint64_t> v1, v2;
+      for (const DeviceBuffer &b : bufs)
+        v1.push_back(b.ptr());
+      v1.insert(v1.end(), {partials.ptr(), u(n), u(n), u(chunks), u(chunks), u(clen)});
+      v2 = {partials.ptr(), out.ptr(), u(chunks), u(chunks), 1, 1, u(chunks)};
+      if (static_cast<int>(v1.size()) != cg::gpu_param_count(first, k1.spec.spec) ||
+          static_cast<int>(v2.size()) != cg::gpu_param_count(combine, k2.spec.spec))
+        throw Error(ErrorKind::Internal, "gpu_bench: reduce argument count mismatch");
+      std::vector<void *> a1, a2;
+      for (auto &x : v1)
+        a1.push_back(&x);
+      for (auto &x : v2)
+        a2.push_back(&x);
+      const LaunchConfig l1 = launch_config_blocks(dev, f1, chunks, cg::kGpuReduceThreads);
+      const LaunchConfig l2 = launch_config_blocks(dev, f2, 1, cg::kGpuReduceThreads);
+      const double t = best_of(reps, s, [&] {
+        launch(dev, s, f1, l1, a1.data());
+        launch(dev, s, f2, l2, a2.data());
+      });
+      const double gbs = static_cast<double>(bytes) / t / 1e9;
+      fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} chunks){}\n",
+                 c.name, t * 1e3, gbs, 100.0 * gbs / copy_gbs, l1.grid, l1.block, chunks,
+                 gbs >= 0.85 * copy_gbs ? "" : "  below the 85% target");
+    }
   } catch (const Error &e) {
     fmt::print(stderr, "gpu_bench: {}\n", e.what());
     return 1;
