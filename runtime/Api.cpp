@@ -161,6 +161,17 @@ std::shared_ptr<const Program::Impl> build(ir::Graph g, std::string filename, st
   return impl;
 }
 
+/// The cpu target reads host memory only: a device array (Context::to_device) is refused with
+/// the way back, before any kernel could read a device address.
+void reject_device_arrays(const std::map<std::string, Array> &arrays, const char *what) {
+  for (const auto &[name, a] : arrays)
+    if (a.on_device())
+      throw Error(ErrorKind::Runtime,
+                  fmt::format("{} '{}' is on cuda:{}, but this context runs on the cpu: copy it "
+                              "to the host with Context::to_host first",
+                              what, name, a.device()));
+}
+
 } // namespace
 
 // ---- Program ----
@@ -172,8 +183,9 @@ const Program::Impl &Program::impl() const {
 
 std::vector<Array> Program::run_ordered(const Inputs &inputs, const Params &params) const {
   const Impl &p = impl();
-  auto exec = p.exec->get();
   if (p.cuda) return p.cuda->execute(p.cp, inputs, params, nullptr);
+  reject_device_arrays(inputs, "input");
+  auto exec = p.exec->get();
   std::vector<Array> out(p.outputs.size());
   if (rt::run_fast(p.cp, p.fast, *exec, inputs, params, nullptr, out.data())) return out;
   return rt::execute(p.cp, *exec, inputs, params, nullptr);
@@ -191,6 +203,10 @@ void Program::run_into(const Inputs &inputs, const Outputs &outputs, const Param
   // The fast path: every output named and no other name (equal counts and all found), so no
   // vector of Array copies and no unknown-name scan.
   constexpr std::size_t kFew = 8;
+  if (!p.cuda) {
+    reject_device_arrays(inputs, "input");
+    reject_device_arrays(outputs, "output");
+  }
   if (!p.cuda && p.outputs.size() <= kFew && outputs.size() == p.outputs.size()) {
     const Array *t[kFew];
     bool all = true;
@@ -406,6 +422,23 @@ void Context::set_threads(int threads) {
 
 int Context::threads() const { return impl_->exec->get()->threads(); }
 
+Array Context::to_device(const Array &a) const {
+  if (!impl_->cuda)
+    throw Error(ErrorKind::Runtime,
+                "to_device needs a cuda Context (Target::cuda()); this one runs on the cpu");
+  return impl_->cuda->to_device(a);
+}
+
+Array Context::to_host(const Array &a) const {
+  if (!a.on_device()) return a;
+  if (!impl_->cuda)
+    throw Error(ErrorKind::Runtime,
+                fmt::format("this array is on cuda:{}; a cpu Context cannot copy it: use the "
+                            "to_host of a cuda Context",
+                            a.device()));
+  return impl_->cuda->to_host(a);
+}
+
 std::string Context::target_description() const {
   return impl_->cuda ? impl_->cuda->description() : "cpu";
 }
@@ -534,6 +567,7 @@ Array Context::eval(std::string_view expr, const Inputs &inputs) {
     }
     impl_->eval_cache[h].push_back(std::move(entry));
   }
+  if (!impl->cuda) reject_device_arrays(inputs, "input");
   if (impl->outputs.size() == 1 && !impl->cuda) {
     Array out;
     auto exec = impl->exec->get();

@@ -151,6 +151,11 @@ void *Array::element_ptr(std::span<const std::int64_t> idx) const {
 }
 
 Array Array::contiguous_copy() const {
+  if (on_device())
+    throw Error(ErrorKind::Runtime,
+                fmt::format("this array is on cuda:{}: copy it to the host with Context::to_host "
+                            "first",
+                            device_));
   Array out = empty(dtype_, shape_);
   const std::int64_t n = size();
   if (n == 0) return out;

@@ -11,6 +11,10 @@
 
 namespace xpr {
 
+namespace detail {
+struct ArrayFactory; // the runtime's constructor of device arrays (runtime/cuda)
+}
+
 /// Ranks go from 0 (a scalar) to kMaxRank.
 inline constexpr int kMaxRank = 8;
 
@@ -56,14 +60,22 @@ public:
   /// for the bits of f16 and bf16), which is not checked.
   template <class T> T *data_as() const { return static_cast<T *>(data_); }
 
-  /// A contiguous copy that owns its data.
+  /// A contiguous copy that owns its data. Throws Error(Runtime) for a device array.
   Array contiguous_copy() const;
 
+  /// Where the data lives: -1 in host memory (every array, except those Context::to_device and
+  /// GPU runs with device inputs make), else the ordinal of the CUDA device. For a device array,
+  /// data() is a device address the host cannot read: Context::to_host copies it back.
+  int device() const { return device_; }
+  bool on_device() const { return device_ >= 0; } ///< device() >= 0: data() is a device address
+
 private:
+  friend struct detail::ArrayFactory;
   DType dtype_ = DType::F64;
   std::vector<std::int64_t> shape_, strides_;
   void *data_ = nullptr;
   std::shared_ptr<void> owner_;
+  int device_ = -1;
 };
 
 /// A view of caller memory: `view(ptr, f64, {rows, cols}, {row_stride, 1})`. Strides are in

@@ -164,14 +164,17 @@ public:
   bool valid() const { return static_cast<bool>(impl_); }
 
   /// Runs the program on `inputs` (arrays or strided views, matched by name; extra names are
-  /// ignored) and `params`; returns freshly allocated outputs by name.
+  /// ignored) and `params`; returns freshly allocated outputs by name. On a cuda context,
+  /// inputs may be device arrays (Context::to_device); the outputs are then device arrays too.
+  /// A cpu context refuses device arrays.
   Outputs run(const Inputs &inputs, const Params &params = {}) const;
   /// The same, outputs in declaration order.
   std::vector<Array> run_ordered(const Inputs &inputs, const Params &params = {}) const;
   /// Writes into caller-provided arrays (one per output, exact dtype and shape, any strides).
   /// An output may be the very same memory as an input (`a = a * 2` in place); inputs that
   /// overlap an output in any other way are copied first, so the result is always as if all
-  /// inputs were read before any output was written.
+  /// inputs were read before any output was written. On a cuda context the outputs may be
+  /// device arrays (written in place on the device).
   void run_into(const Inputs &inputs, const Outputs &outputs, const Params &params = {}) const;
 
   /// The program's text at one lowering stage.
@@ -235,6 +238,15 @@ public:
   int threads() const; ///< the number of worker threads in use (never 0)
   /// Where this context runs code, in words: "cpu", "cuda:0 (NVIDIA H100, sm_90)".
   std::string target_description() const;
+
+  /// A copy of `a` in this cuda context's device memory (C-contiguous; freed when the last copy
+  /// of the Array goes, even after the Context). Programs of a cuda context read device inputs
+  /// in place, and when any input is on the device their outputs stay there too: only
+  /// to_device and to_host cross the bus. Throws Error(Runtime) on a cpu context, or for an
+  /// array on another device.
+  Array to_device(const Array &a) const;
+  /// A host copy of a device array (`a` itself when it is already on the host).
+  Array to_host(const Array &a) const;
 
   struct Impl;
 

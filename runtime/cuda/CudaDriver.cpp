@@ -204,6 +204,8 @@ Device::~Device() {
 
 void Device::use() const { drv_->check(drv_->api().cuCtxSetCurrent(ctx_), "cuCtxSetCurrent"); }
 
+bool Device::try_use() const noexcept { return drv_->api().cuCtxSetCurrent(ctx_) == 0; }
+
 // ---- DeviceBuffer ----
 
 DeviceBuffer::DeviceBuffer(const Device &dev, std::size_t bytes) : dev_(&dev), bytes_(bytes) {
@@ -214,10 +216,8 @@ DeviceBuffer::DeviceBuffer(const Device &dev, std::size_t bytes) : dev_(&dev), b
 }
 
 DeviceBuffer::~DeviceBuffer() {
-  if (ptr_) {
-    dev_->use();
-    dev_->driver().api().cuMemFree(ptr_);
-  }
+  // Never throws: a destructor that threw would end the process.
+  if (ptr_ && dev_->try_use()) dev_->driver().api().cuMemFree(ptr_);
 }
 
 DeviceBuffer::DeviceBuffer(DeviceBuffer &&o) noexcept
@@ -228,10 +228,7 @@ DeviceBuffer::DeviceBuffer(DeviceBuffer &&o) noexcept
 
 DeviceBuffer &DeviceBuffer::operator=(DeviceBuffer &&o) noexcept {
   if (this != &o) {
-    if (ptr_) {
-      dev_->use();
-      dev_->driver().api().cuMemFree(ptr_);
-    }
+    if (ptr_ && dev_->try_use()) dev_->driver().api().cuMemFree(ptr_);
     dev_ = o.dev_;
     ptr_ = o.ptr_;
     bytes_ = o.bytes_;

@@ -101,6 +101,8 @@ public:
 
   /// Makes this device's context current on the calling thread (cheap; call before any work).
   void use() const;
+  /// The same, for destructors: false instead of a throw.
+  bool try_use() const noexcept;
   int ordinal() const { return ordinal_; }
   const std::string &name() const { return name_; }
   int compute_capability() const { return cc_; } ///< major * 10 + minor, e.g. 90

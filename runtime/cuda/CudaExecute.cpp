@@ -87,6 +87,22 @@ void scatter(const Array &src, const Array &dst) {
   }
 }
 
+/// The bytes an array spans in memory, from its lowest to its highest element's end.
+struct Extent {
+  std::int64_t lo = 0, hi = 0; // element offsets from element 0 (hi exclusive)
+};
+Extent extent_of(const Array &a) {
+  Extent e;
+  if (a.size() == 0) return e;
+  for (int d = 0; d < a.rank(); ++d) {
+    const std::int64_t ext =
+        (a.shape()[static_cast<std::size_t>(d)] - 1) * a.strides()[static_cast<std::size_t>(d)];
+    (ext < 0 ? e.lo : e.hi) += ext;
+  }
+  e.hi += 1;
+  return e;
+}
+
 /// The reduce kernel of reduce step `step` (prepare() makes one for each op and value dtype the
 /// JIT accumulates, runtime/Reduce.h), or null.
 const KernelCode *reduce_code(const CompiledPlan &cp, std::size_t step) {
@@ -116,16 +132,39 @@ struct LoadedKernel {
 };
 
 } // namespace
+} // namespace xpr::rt::cuda
+
+namespace xpr::detail {
+/// Makes the device arrays of runtime/cuda: C-contiguous, owning their memory through `owner`.
+struct ArrayFactory {
+  static Array on_device(std::uint64_t ptr, DType dtype, std::vector<std::int64_t> shape,
+                         std::shared_ptr<void> owner, int device) {
+    Array a;
+    a.dtype_ = dtype;
+    a.strides_ = rt::cuda::c_strides(shape);
+    a.shape_ = std::move(shape);
+    a.data_ = reinterpret_cast<void *>(static_cast<std::uintptr_t>(ptr));
+    a.owner_ = std::move(owner);
+    a.device_ = device;
+    return a;
+  }
+};
+} // namespace xpr::detail
+
+namespace xpr::rt::cuda {
 
 struct CudaTarget::Impl {
-  Device dev;
+  // Shared with the device arrays this target makes: their memory is freed in the device's
+  // context, which may be after the target is gone.
+  std::shared_ptr<Device> devp;
+  Device &dev;
   Stream stream;
   int sm;
   std::mutex mu;
   std::map<std::string, LoadedKernel> kernels; // by key text
   std::string ptx_target;                      // GpuJit's description of the target, once
   explicit Impl(int device)
-      : dev(device), stream(dev), sm(cg::gpu_target_sm(dev.compute_capability())),
+      : devp(std::make_shared<Device>(device)), dev(*devp), stream(dev), sm(cg::gpu_target_sm(dev.compute_capability())),
         ptx_target(gpu_jit().target_description(sm)) {}
 
   /// The key of a compiled kernel: everything that shapes its cubin.
@@ -143,6 +182,26 @@ struct CudaTarget::Impl {
                        XPR_CODEGEN_FINGERPRINT,
                        s.spec.precision == cg::Precision::Fast ? "fast" : "accurate", s.spec.rank,
                        layouts, s.index64 ? 1 : 0, s.vector, code.text_hash(), code.text());
+  }
+
+  /// A device array owning a new buffer of `dtype`[shape] (its memory freed in the device's
+  /// context when the last copy of the Array goes, whenever that is).
+  Array device_array(DType dtype, const std::vector<std::int64_t> &shape) {
+    std::int64_t n = 1;
+    for (auto e : shape)
+      n *= e;
+    auto *buf = new DeviceBuffer(dev, static_cast<std::size_t>(n * dtype_size(dtype)));
+    std::shared_ptr<Device> keep = devp;
+    std::shared_ptr<void> owner(buf, [keep](void *p) { delete static_cast<DeviceBuffer *>(p); });
+    return detail::ArrayFactory::on_device(buf->ptr(), dtype, shape, std::move(owner),
+                                           dev.ordinal());
+  }
+  /// Throws unless `a` is a host array or on this device.
+  void check_device(const Array &a, const std::string &what) const {
+    if (a.on_device() && a.device() != dev.ordinal())
+      throw Error(ErrorKind::Runtime,
+                  fmt::format("{} is on cuda:{}, but this context runs on cuda:{}", what,
+                              a.device(), dev.ordinal()));
   }
 
   /// The kernels that combine partials, by (op, value dtype).
@@ -478,43 +537,71 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
   if (targets && targets->size() != p.output_buffers.size())
     throw Error(ErrorKind::Runtime, fmt::format("run_into: the program has {} output(s), {} given",
                                                 p.output_buffers.size(), targets->size()));
+  // Device inputs are read in place; with any of them, new outputs stay on the device.
+  bool device_outputs = false;
+  for (int i : p.input_buffers) {
+    const auto &buf = p.buffers[static_cast<std::size_t>(i)];
+    const Array &a = inputs.at(buf.name);
+    I.check_device(a, fmt::format("input '{}'", buf.name));
+    device_outputs = device_outputs || a.on_device();
+  }
+  if (targets)
+    for (std::size_t o = 0; o < targets->size(); ++o)
+      I.check_device((*targets)[o], fmt::format("run_into's output '{}'",
+                                                p.buffers[static_cast<std::size_t>(
+                                                              p.output_buffers[o])].name));
   std::lock_guard lock(I.mu);
   I.dev.use();
 
   std::vector<DeviceBuffer> owned;
   std::vector<DevView> views(p.buffers.size());
   std::vector<Array> out(p.output_buffers.size());
+  std::vector<bool> on_device(p.output_buffers.size(), false); // written in place, no copy back
   for (std::size_t i = 0; i < p.buffers.size(); ++i) {
     const auto &buf = p.buffers[i];
     DevView &v = views[i];
     v.dtype = buf.type.dtype;
     const std::int64_t es = dtype_size(buf.type.dtype);
     if (buf.kind == BufferKind::Input) {
-      // The input's extent in memory goes over as it is, strides and all: the kernel sees the
-      // same layout as on the CPU, and no gather runs on the host.
       const Array &a = inputs.at(buf.name);
       v.shape = a.shape();
       v.strides = a.strides();
-      std::int64_t lo = 0, hi = 0;
-      if (a.size() > 0)
-        for (int d = 0; d < a.rank(); ++d) {
-          std::int64_t ext = (a.shape()[static_cast<std::size_t>(d)] - 1) *
-                             a.strides()[static_cast<std::size_t>(d)];
-          (ext < 0 ? lo : hi) += ext;
+      const Extent e = extent_of(a);
+      if (a.on_device()) {
+        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data()));
+        // A device input that a device output overlaps is read from a copy, so that every
+        // input is as it was before the run (on the host, the staging copy does this).
+        bool overlaps = false;
+        if (targets)
+          for (const Array &t : *targets)
+            if (t.on_device() && a.size() > 0 && t.size() > 0) {
+              const auto tb = reinterpret_cast<std::uintptr_t>(t.data());
+              const auto ab = reinterpret_cast<std::uintptr_t>(a.data());
+              const Extent te = extent_of(t);
+              overlaps = overlaps || (ab + static_cast<std::uintptr_t>(e.lo * es) <
+                                          tb + static_cast<std::uintptr_t>(te.hi * es) &&
+                                      tb + static_cast<std::uintptr_t>(te.lo * es) <
+                                          ab + static_cast<std::uintptr_t>(e.hi * es));
+            }
+        if (overlaps) {
+          const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
+          owned.emplace_back(I.dev, bytes);
+          I.stream.copy(owned.back().ptr(), v.base + static_cast<CUdeviceptr>(e.lo * es), bytes);
+          v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
         }
-      const std::size_t bytes = a.size() > 0 ? static_cast<std::size_t>((hi - lo + 1) * es) : 0;
+        continue;
+      }
+      // A host input's extent in memory goes over as it is, strides and all: the kernel sees
+      // the same layout as on the CPU, and no gather runs on the host.
+      const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
       owned.emplace_back(I.dev, bytes);
-      I.stream.to_device(owned.back().ptr(), static_cast<const char *>(a.data()) + lo * es, bytes);
-      v.base = owned.back().ptr() - static_cast<CUdeviceptr>(lo * es);
+      I.stream.to_device(owned.back().ptr(), static_cast<const char *>(a.data()) + e.lo * es,
+                         bytes);
+      v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
       continue;
     }
     v.shape = ir::concrete_shape(buf.type, syms);
     v.strides = c_strides(v.shape);
-    std::int64_t n = 1;
-    for (auto e : v.shape)
-      n *= e;
-    owned.emplace_back(I.dev, static_cast<std::size_t>(n * es));
-    v.base = owned.back().ptr();
     if (buf.kind == BufferKind::Output && targets) {
       const Array &t = (*targets)[static_cast<std::size_t>(buf.index)];
       if (!t.valid() || t.dtype() != buf.type.dtype || t.shape() != v.shape)
@@ -524,7 +611,25 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
                                 buf.name, dtype_name(buf.type.dtype), fmt::join(v.shape, ", "),
                                 ir::to_string(buf.type), dtype_name(t.dtype()),
                                 fmt::join(t.shape(), ", ")));
+      if (t.on_device()) {
+        // Device arrays are C-contiguous (to_device and runs make no others).
+        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(t.data()));
+        out[static_cast<std::size_t>(buf.index)] = t;
+        on_device[static_cast<std::size_t>(buf.index)] = true;
+        continue;
+      }
+    } else if (buf.kind == BufferKind::Output && device_outputs) {
+      Array d = I.device_array(buf.type.dtype, v.shape);
+      v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(d.data()));
+      out[static_cast<std::size_t>(buf.index)] = d;
+      on_device[static_cast<std::size_t>(buf.index)] = true;
+      continue;
     }
+    std::int64_t n = 1;
+    for (auto e : v.shape)
+      n *= e;
+    owned.emplace_back(I.dev, static_cast<std::size_t>(n * es));
+    v.base = owned.back().ptr();
   }
 
   const std::vector<std::uint64_t> slots = pack_params(p, params);
@@ -545,9 +650,11 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
     I.run_elementwise(*cp.code[s], iter, ins, outs, slots, cp.precision, *cp.cache);
   }
 
-  // Results back to the host: into fresh arrays, or into the caller's (any strides).
+  // Host results back: into fresh arrays, or into the caller's (any strides). Device results
+  // are already where they belong.
   std::vector<Array> staged(p.output_buffers.size());
   for (std::size_t o = 0; o < p.output_buffers.size(); ++o) {
+    if (on_device[o]) continue;
     const std::size_t b = static_cast<std::size_t>(p.output_buffers[o]);
     const DevView &v = views[b];
     Array dst;
@@ -559,8 +666,9 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
                      static_cast<std::size_t>(dst.size() * dtype_size(v.dtype)));
     staged[o] = dst;
   }
-  I.stream.sync();
+  I.stream.sync(); // a kernel's failure surfaces here, before anything is returned
   for (std::size_t o = 0; o < staged.size(); ++o) {
+    if (on_device[o]) continue;
     if (targets) {
       const Array &t = (*targets)[o];
       if (staged[o].data() != t.data()) scatter(staged[o], t);
@@ -570,6 +678,32 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
     }
   }
   return out;
+}
+
+Array CudaTarget::to_device(const Array &a) {
+  Impl &I = *impl_;
+  I.check_device(a, "the array");
+  if (a.on_device()) return a;
+  const Array src = a.is_contiguous() ? a : a.contiguous_copy();
+  std::lock_guard lock(I.mu);
+  Array d = I.device_array(a.dtype(), a.shape());
+  I.stream.to_device(static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(d.data())),
+                     src.data(), static_cast<std::size_t>(a.size() * dtype_size(a.dtype())));
+  I.stream.sync();
+  return d;
+}
+
+Array CudaTarget::to_host(const Array &a) {
+  Impl &I = *impl_;
+  I.check_device(a, "the array");
+  if (!a.on_device()) return a;
+  Array h = Array::empty(a.dtype(), a.shape());
+  std::lock_guard lock(I.mu);
+  I.dev.use();
+  I.stream.to_host(h.data(), static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data())),
+                   static_cast<std::size_t>(a.size() * dtype_size(a.dtype())));
+  I.stream.sync();
+  return h;
 }
 
 std::string emit_ptx(const CompiledPlan &cp, int sm, cg::GpuTimings *timings) {

@@ -33,12 +33,19 @@ public:
   /// The PTX target its kernels are compiled for (major*10 + minor, capped to what LLVM knows).
   int target_sm() const;
 
-  /// Runs an elementwise plan (reductions throw Error(Runtime): not supported on this target
-  /// yet). Inputs are host arrays or views; the outputs are new host arrays, or written into
-  /// `targets` (checked as on the CPU).
+  /// Runs a plan. Inputs are host arrays or views (copied to the device), or device arrays of
+  /// this target (read in place); the outputs are new host arrays — new device arrays when any
+  /// input is on the device — or written into `targets` (checked as on the CPU; device targets
+  /// in place).
   std::vector<Array> execute(const CompiledPlan &cp, const std::map<std::string, Array> &inputs,
                              const std::map<std::string, Scalar> &params,
                              const std::vector<Array> *targets = nullptr);
+
+  /// A C-contiguous copy of `a` in device memory (Context::to_device); `a` itself when it is
+  /// already on this device. Throws Error(Runtime) for an array of another device.
+  Array to_device(const Array &a);
+  /// A host copy of a device array of this target (Context::to_host); `a` itself on the host.
+  Array to_host(const Array &a);
 
   struct Impl;
 

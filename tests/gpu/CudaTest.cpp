@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
+#include <functional>
 #include <random>
 
 namespace xpr {
@@ -153,6 +154,23 @@ struct FakeLaunch {
 };
 FakeLaunch g_last;
 
+/// The fake-driver tests run under the gpu.fake_driver ctest, which puts tests/gpu/FakeCuda.cpp
+/// first on the library path.
+#define REQUIRE_FAKE_DRIVER()                                                                      \
+  do {                                                                                             \
+    const char *fake_env = std::getenv("XPR_EXPECT_FAKE_CUDA");                                    \
+    if (!fake_env || !*fake_env)                                                                   \
+      GTEST_SKIP() << "runs under the gpu.fake_driver ctest (tests/gpu/FakeCuda.cpp)";             \
+  } while (0)
+
+using SetKernel = void (*)(void (*)(void **, int, unsigned, unsigned));
+
+/// A control function of the loaded fake driver (null when another libcuda.so.1 is loaded).
+template <class F> F fake_fn(const char *name) {
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+  return lib ? reinterpret_cast<F>(dlsym(lib, name)) : nullptr;
+}
+
 /// The fake GPU's kernel for `r = a * s` (f64): args are, by the ABI of GpuJit.h, a, r, s,
 /// shape[0], a's stride (only when a is Strided) and total.
 void fake_scale(void **args, int nargs, unsigned grid, unsigned block) {
@@ -170,15 +188,11 @@ void fake_scale(void **args, int nargs, unsigned grid, unsigned block) {
 }
 
 TEST(Cuda, FakeDriverRunsTheWholeRuntimePath) {
-  const char *e = std::getenv("XPR_EXPECT_FAKE_CUDA");
-  if (!e || !*e) GTEST_SKIP() << "runs under the gpu.fake_driver ctest (tests/gpu/FakeCuda.cpp)";
+  REQUIRE_FAKE_DRIVER();
   Context gpu(Target::cuda());
   EXPECT_EQ(gpu.target_description(), "cuda:0 (xpr fake GPU, sm_90)");
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-  ASSERT_NE(lib, nullptr);
-  using SetKernel = void (*)(void (*)(void **, int, unsigned, unsigned));
-  auto set_kernel = reinterpret_cast<SetKernel>(dlsym(lib, "xpr_fake_cuda_set_kernel"));
-  auto launches = reinterpret_cast<int (*)()>(dlsym(lib, "xpr_fake_cuda_launches"));
+  auto set_kernel = fake_fn<SetKernel>("xpr_fake_cuda_set_kernel");
+  auto launches = fake_fn<int (*)()>("xpr_fake_cuda_launches");
   ASSERT_TRUE(set_kernel && launches);
   set_kernel(&fake_scale);
 
@@ -224,7 +238,7 @@ TEST(Cuda, FakeDriverRunsTheWholeRuntimePath) {
   EXPECT_EQ(r2.data_as<double>()[999], a[999] * 3.0);
   // The precision is part of a kernel's cache key: a fast Context sharing the disk cache with an
   // accurate one must not get the accurate module (rsqrt is 1/sqrt in fast mode).
-  auto last_module = reinterpret_cast<const char *(*)()>(dlsym(lib, "xpr_fake_cuda_last_module"));
+  auto last_module = fake_fn<const char *(*)()>("xpr_fake_cuda_last_module");
   ASSERT_TRUE(last_module);
   set_kernel(nullptr); // the fake launches nothing; only the loaded modules are compared
   std::string module_text[2];
@@ -237,6 +251,90 @@ TEST(Cuda, FakeDriverRunsTheWholeRuntimePath) {
     module_text[fast] = last_module();
   }
   EXPECT_TRUE(module_text[0] != module_text[1]) << "the fast Context ran the accurate module";
+}
+
+TEST(Cuda, FakeDriverKeepsDeviceArraysOnTheDevice) {
+  REQUIRE_FAKE_DRIVER();
+  auto set_kernel = fake_fn<SetKernel>("xpr_fake_cuda_set_kernel");
+  auto copies_fn = fake_fn<void (*)(int *, int *)>("xpr_fake_cuda_copies");
+  ASSERT_TRUE(set_kernel && copies_fn);
+  auto copies = [&] {
+    std::pair<int, int> c;
+    copies_fn(&c.first, &c.second);
+    return c;
+  };
+  set_kernel(&fake_scale);
+  Context gpu(Target::cuda());
+  std::vector<double> a(1000);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = 0.5 * static_cast<double>(i);
+
+  // One copy over; the device array says where it lives.
+  auto c0 = copies();
+  Array A = gpu.to_device(view(a.data(), f64, {1000}));
+  EXPECT_EQ(copies().first, c0.first + 1);
+  EXPECT_TRUE(A.on_device());
+  EXPECT_EQ(A.device(), 0);
+  EXPECT_EQ(A.shape(), (std::vector<std::int64_t>{1000}));
+  EXPECT_TRUE(A.is_contiguous());
+
+  // Runs on device inputs cross no bus: outputs stay on the device, and chain.
+  Program p = gpu.compile("input a: f64[n]\nparam s: f64\noutput r = a * s\n");
+  c0 = copies();
+  Array r = p.run({{"a", A}}, {{"s", 3.0}}).at("r");
+  Array r2 = p.run({{"a", r}}, {{"s", 3.0}}).at("r");
+  EXPECT_EQ(copies(), c0) << "a run on device arrays copied across the bus";
+  EXPECT_TRUE(r.on_device());
+  EXPECT_TRUE(r2.on_device());
+  Array h = gpu.to_host(r2);
+  EXPECT_EQ(copies().second, c0.second + 1);
+  EXPECT_FALSE(h.on_device());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    ASSERT_EQ(h.data_as<double>()[i], a[i] * 9.0) << i;
+  EXPECT_EQ(gpu.to_host(h).data(), h.data()); // a host array is its own host copy
+
+  // run_into a device array, in place.
+  c0 = copies();
+  p.run_into({{"a", A}}, {{"r", A}}, {{"s", 2.0}});
+  EXPECT_EQ(copies(), c0);
+  Array h2 = gpu.to_host(A);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    ASSERT_EQ(h2.data_as<double>()[i], a[i] * 2.0) << i;
+
+  // The cpu never reads a device address: every entry point refuses, naming the way back.
+  Context cpu;
+  auto refused = [&](const std::function<void()> &f, const std::string &what) {
+    try {
+      f();
+      ADD_FAILURE() << what << " read a device array";
+    } catch (const Error &err) {
+      EXPECT_EQ(err.kind(), ErrorKind::Runtime) << what;
+      EXPECT_NE(err.message().find("cuda:0"), std::string::npos) << what << ": " << err.message();
+    }
+  };
+  Program cp = cpu.compile("input a: f64[n]\nparam s: f64\noutput r = a * s\n");
+  refused([&] { cp.run({{"a", A}}, {{"s", 1.0}}); }, "cpu run");
+  refused([&] { cpu.eval("a + 1", {{"a", A}}); }, "cpu eval");
+  refused([&] { cp.run_into({{"a", view(a.data(), f64, {1000})}}, {{"r", A}}, {{"s", 1.0}}); },
+          "cpu run_into a device target");
+  refused([&] { A.contiguous_copy(); }, "contiguous_copy");
+  refused([&] { cpu.to_host(A); }, "a cpu Context's to_host");
+  try {
+    cpu.to_device(h);
+    ADD_FAILURE() << "a cpu Context made a device array";
+  } catch (const Error &err) {
+    EXPECT_NE(err.message().find("needs a cuda Context"), std::string::npos) << err.message();
+  }
+
+  // A device array outlives the Context that made it; its memory goes with the last copy.
+  Array orphan;
+  {
+    Context g2(Target::cuda());
+    orphan = g2.to_device(view(a.data(), f64, {1000}));
+  }
+  EXPECT_TRUE(orphan.on_device());
+  orphan = Array();
+  set_kernel(nullptr);
 }
 
 /// One launch of a reduce kernel as the fake GPU saw it (the ABI of GpuJit.h: inputs,
@@ -336,12 +434,8 @@ void fake_argmax(void **args, int nargs, unsigned grid, unsigned block) {
 }
 
 TEST(Cuda, FakeDriverRunsReductionsInPasses) {
-  const char *e = std::getenv("XPR_EXPECT_FAKE_CUDA");
-  if (!e || !*e) GTEST_SKIP() << "runs under the gpu.fake_driver ctest (tests/gpu/FakeCuda.cpp)";
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-  ASSERT_NE(lib, nullptr);
-  using SetKernel = void (*)(void (*)(void **, int, unsigned, unsigned));
-  auto set_kernel = reinterpret_cast<SetKernel>(dlsym(lib, "xpr_fake_cuda_set_kernel"));
+  REQUIRE_FAKE_DRIVER();
+  auto set_kernel = fake_fn<SetKernel>("xpr_fake_cuda_set_kernel");
   ASSERT_TRUE(set_kernel);
   set_kernel(&fake_sum);
   Context gpu(Target::cuda());
@@ -595,6 +689,37 @@ TEST(Cuda, ReductionsInPassesAreDeterministicAndWithinBound) {
   }
   EXPECT_NEAR(first.at("all").data_as<float>()[0], total,
               reduce_test::gamma(gpu_sum_depth(R * N), u24) * total_abs + 1e-9 * total_abs);
+}
+
+/// Device arrays (Context::to_device) give the same bits as host arrays through the same
+/// kernels, reductions included, and results chain on the device.
+TEST(Cuda, DeviceArraysGiveTheSameBitsAsHostArrays) {
+  REQUIRE_GPU();
+  Context gpu(Target::cuda());
+  const std::int64_t n = (1 << 20) + 3;
+  std::vector<float> a(static_cast<std::size_t>(n)), b(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    a[static_cast<std::size_t>(i)] = std::sin(static_cast<float>(i)) * 3.0f;
+    b[static_cast<std::size_t>(i)] = std::cos(static_cast<float>(i) * 0.1f);
+  }
+  Program p = gpu.compile("input a: f32[n]\ninput b: f32[n]\noutput y = exp(-a * a) * b\n"
+                          "output s = sum(a * b)\noutput k = argmax(a)\n");
+  Inputs host{{"a", view(a.data(), f32, {n})}, {"b", view(b.data(), f32, {n})}};
+  Outputs want = p.run(host);
+  Inputs dev{{"a", gpu.to_device(host.at("a"))}, {"b", gpu.to_device(host.at("b"))}};
+  Outputs got = p.run(dev);
+  for (const char *o : {"y", "s", "k"}) {
+    ASSERT_TRUE(got.at(o).on_device()) << o;
+    Array g = gpu.to_host(got.at(o));
+    ASSERT_EQ(std::memcmp(g.data(), want.at(o).data(),
+                          static_cast<std::size_t>(g.size() * dtype_size(g.dtype()))),
+              0)
+        << o;
+  }
+  // A device result feeds the next run without leaving the GPU.
+  Array y2 = gpu.to_host(p.run({{"a", got.at("y")}, {"b", dev.at("b")}}).at("y"));
+  Array y2_host = p.run({{"a", want.at("y")}, {"b", host.at("b")}}).at("y");
+  EXPECT_EQ(std::memcmp(y2.data(), y2_host.data(), static_cast<std::size_t>(n) * 4), 0);
 }
 
 /// Extra ULPs the GPU may take on an inexact function: libdevice's documented maximum errors

@@ -32,6 +32,7 @@ Kernel g_kernel = nullptr;
 int g_launches = 0;
 int g_modules_loaded = 0;
 std::string g_last_module; // the text of the last module loaded
+int g_htod = 0, g_dtoh = 0;  // host-to-device and device-to-host copies
 
 } // namespace
 
@@ -42,6 +43,10 @@ void xpr_fake_cuda_set_kernel(Kernel k) { g_kernel = k; }
 int xpr_fake_cuda_launches() { return g_launches; }
 int xpr_fake_cuda_modules_loaded() { return g_modules_loaded; }
 const char *xpr_fake_cuda_last_module() { return g_last_module.c_str(); }
+void xpr_fake_cuda_copies(int *htod, int *dtoh) {
+  *htod = g_htod;
+  *dtoh = g_dtoh;
+}
 
 // ---- the driver API subset the runtime resolves ----
 CUresult cuInit(unsigned) { return 0; }
@@ -108,10 +113,12 @@ CUresult cuMemFree_v2(unsigned long long p) {
   return 0;
 }
 CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void *s, std::size_t n, void *) {
+  ++g_htod;
   std::memcpy(reinterpret_cast<void *>(d), s, n);
   return 0;
 }
 CUresult cuMemcpyDtoHAsync_v2(void *d, unsigned long long s, std::size_t n, void *) {
+  ++g_dtoh;
   std::memcpy(d, reinterpret_cast<const void *>(s), n);
   return 0;
 }
