@@ -1,6 +1,6 @@
 // bench/gpu_bench.cpp — the GPU section of bench/: fused elementwise kernels and reductions on
-// device-resident arrays against the device's device-to-device copy bandwidth (docs/gpu.md). Not a test: where no
-// GPU is present it says so and exits 0.
+// device-resident arrays against the device's device-to-device copy bandwidth (docs/gpu.md). Not
+// a test: where no GPU is present it says so and exits 0.
 //
 //   xpr_bench_gpu [--n N] [--reps R]      N elements per array (default 2^28), best of R runs
 #include "compiler/codegen/GpuJit.h"
@@ -245,7 +245,8 @@ int main(int argc, char **argv) {
         launch(dev, s, f2, l2, a2.data());
       });
       const double gbs = static_cast<double>(bytes) / t / 1e9;
-      fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} chunks){}\n",
+      fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} "
+                 "chunks){}\n",
                  c.name, t * 1e3, gbs, 100.0 * gbs / copy_gbs, l1.grid, l1.block, chunks,
                  gbs >= 0.85 * copy_gbs ? "" : "  below the 85% target");
     }

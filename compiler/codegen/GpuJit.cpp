@@ -378,7 +378,8 @@ struct GpuJit::Impl {
     ir::Graph map = reduce_kernel_map(g); // outlives the emitter
     const DType value = map.type(map.outputs[0].value).dtype;
     if (!arg && !reduce_kernel_supported(red.op, value))
-      internal(fmt::format("no reduce kernel for {} of {}", ir::op_name(red.op), dtype_name(value)));
+      internal(
+          fmt::format("no reduce kernel for {} of {}", ir::op_name(red.op), dtype_name(value)));
     // A combining argmin/argmax pass reads each value's index beside it: a second map output.
     ir::ValueId indices = -1;
     for (ir::ValueId v = 0; v < static_cast<ir::ValueId>(map.nodes.size()); ++v)
@@ -493,7 +494,8 @@ struct GpuJit::Impl {
       // 64 bits: the two halves separately.
       Value x = isa<FloatType>(t) ? Value(b.create<arith::BitcastOp>(loc, i64, v)) : v;
       Value lo = shfl(b.create<arith::TruncIOp>(loc, i32, x));
-      Value hi = shfl(b.create<arith::TruncIOp>(loc, i32, b.create<arith::ShRUIOp>(loc, x, c64(32))));
+      Value hi =
+          shfl(b.create<arith::TruncIOp>(loc, i32, b.create<arith::ShRUIOp>(loc, x, c64(32))));
       Value y = b.create<arith::OrIOp>(
           loc, b.create<arith::ExtUIOp>(loc, i64, lo),
           b.create<arith::ShLIOp>(loc, b.create<arith::ExtUIOp>(loc, i64, hi), c64(32)));
@@ -539,7 +541,8 @@ struct GpuJit::Impl {
       Value hi = b.create<arith::MinUIOp>(loc, n, b.create<arith::AddIOp>(loc, lo, clen));
       Value base = b.create<arith::MulIOp>(loc, o, n);
       auto fold = b.create<scf::ForOp>(
-          loc, b.create<arith::AddIOp>(loc, lo, tid), hi, cit(kGpuReduceThreads), ValueRange(identity),
+          loc, b.create<arith::AddIOp>(loc, lo, tid), hi, cit(kGpuReduceThreads),
+          ValueRange(identity),
           [&](OpBuilder &, Location, Value j, ValueRange acc) {
             Value i = b.create<arith::AddIOp>(loc, base, j);
             const std::vector<Value> offs = strided_offsets(b, f, i, nops);

@@ -67,7 +67,8 @@ Value comb_identity(OpBuilder &b, Location loc, Comb c, DType value, Type shaped
     const unsigned w = e.getIntOrFloatBitWidth();
     APInt v(w, 0);
     if (c == Comb::Mul || c == Comb::And) v = APInt(w, 1);
-    if (c == Comb::Min) v = is_signed_int(value) ? APInt::getSignedMaxValue(w) : APInt::getMaxValue(w);
+    if (c == Comb::Min)
+      v = is_signed_int(value) ? APInt::getSignedMaxValue(w) : APInt::getMaxValue(w);
     if (c == Comb::Max) v = is_signed_int(value) ? APInt::getSignedMinValue(w) : APInt(w, 0);
     a = IntegerAttr::get(e, v);
   }

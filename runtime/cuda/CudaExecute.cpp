@@ -107,7 +107,8 @@ Extent extent_of(const Array &a) {
 /// JIT accumulates, runtime/Reduce.h), or null.
 const KernelCode *reduce_code(const CompiledPlan &cp, std::size_t step) {
   for (std::size_t i = cp.plan.steps.size(); i < cp.code.size(); ++i)
-    if (cp.code[i] && static_cast<std::size_t>(cp.code[i]->index()) == step) return cp.code[i].get();
+    if (cp.code[i] && static_cast<std::size_t>(cp.code[i]->index()) == step)
+      return cp.code[i].get();
   return nullptr;
 }
 
@@ -164,7 +165,8 @@ struct CudaTarget::Impl {
   std::map<std::string, LoadedKernel> kernels; // by key text
   std::string ptx_target;                      // GpuJit's description of the target, once
   explicit Impl(int device)
-      : devp(std::make_shared<Device>(device)), dev(*devp), stream(dev), sm(cg::gpu_target_sm(dev.compute_capability())),
+      : devp(std::make_shared<Device>(device)), dev(*devp), stream(dev),
+        sm(cg::gpu_target_sm(dev.compute_capability())),
         ptx_target(gpu_jit().target_description(sm)) {}
 
   /// The key of a compiled kernel: everything that shapes its cubin.
@@ -256,7 +258,8 @@ struct CudaTarget::Impl {
 /// Launches the elementwise kernel `code` over `iter` (non-empty) on device arrays: each operand
 /// mapped onto the iteration space as on the CPU, 32-bit indexing where every index fits, vector
 /// loads where every contiguous operand is aligned to the whole vector.
-void CudaTarget::Impl::run_elementwise(const KernelCode &code, const std::vector<std::int64_t> &iter,
+void CudaTarget::Impl::run_elementwise(const KernelCode &code,
+                                       const std::vector<std::int64_t> &iter,
                                        const std::vector<const DevView *> &ins,
                                        const std::vector<const DevView *> &outs,
                                        const std::vector<std::uint64_t> &slots,
@@ -309,8 +312,9 @@ void CudaTarget::Impl::run_elementwise(const KernelCode &code, const std::vector
   launch_with(code, gs, f, vals, launch_config(dev, f, total));
 }
 
-void CudaTarget::Impl::launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs, CUfunction f,
-                                   std::vector<std::uint64_t> &vals, LaunchConfig lc) {
+void CudaTarget::Impl::launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs,
+                                   CUfunction f, std::vector<std::uint64_t> &vals,
+                                   LaunchConfig lc) {
   if (static_cast<int>(vals.size()) != cg::gpu_param_count(code.kernel(), gs.spec))
     throw Error(ErrorKind::Internal, "cuda: kernel argument count mismatch");
   std::vector<void *> args;

@@ -410,7 +410,8 @@ std::string reduce_ptx_of(const std::string &script, bool index64) {
 TEST(Ptx, ReduceKernelsFuseTheMapAndCombineInAFixedTree) {
   // sum(a * b): the product is computed in registers and folded; nothing is stored but the one
   // partial per unit; the tree is 5 + 3 shuffle steps, the warps meet in shared memory.
-  std::string ptx = reduce_ptx_of("input a: f32[n]\ninput b: f32[n]\noutput s = sum(a * b)\n", false);
+  std::string ptx =
+      reduce_ptx_of("input a: f32[n]\ninput b: f32[n]\noutput s = sum(a * b)\n", false);
   EXPECT_NE(ptx.find("mul.rn.f32"), std::string::npos) << ptx;
   EXPECT_EQ(count(ptx, "shfl.sync.down.b32"), 8) << ptx;
   EXPECT_GE(count(ptx, "bar.sync"), 2) << ptx;

@@ -13,12 +13,11 @@
 
 namespace xpr::reduce_test {
 
-
-inline const std::vector<std::string> kOps = {"sum", "prod", "min", "max", "mean",
-                                       "any", "all", "argmin", "argmax"};
-inline const std::vector<DType> kDTypes = {DType::Bool, DType::I8,  DType::I16, DType::I32, DType::I64,
-                                    DType::U8,   DType::U16, DType::U32, DType::U64, DType::F16,
-                                    DType::BF16, DType::F32, DType::F64};
+inline const std::vector<std::string> kOps = {"sum", "prod", "min",    "max",   "mean",
+                                              "any", "all",  "argmin", "argmax"};
+inline const std::vector<DType> kDTypes = {
+    DType::Bool, DType::I8,  DType::I16, DType::I32,  DType::I64, DType::U8, DType::U16,
+    DType::U32,  DType::U64, DType::F16, DType::BF16, DType::F32, DType::F64};
 
 inline const std::vector<std::vector<std::int64_t>> &shapes_of_rank(int r) {
   static const std::vector<std::vector<std::vector<std::int64_t>>> s = {
