@@ -3,7 +3,7 @@
 # after scripts/device/bundle.sh packed .gpucarry/ here (docs/gpu.md, "Running on a GPU").
 # Each stage writes $OUT/<stage>.log and a summary line; the table at the end is the result.
 #
-#   bash scripts/device/check.sh [STAGE...]   stages: info tests diff sanitize bench repl math sass aot
+#   bash scripts/device/check.sh [STAGE...]   stages: info tests reduce diff sanitize bench repl math sass aot
 #
 # Environment: XPR_GPU_DIFF_PROGRAMS (default 1500), BENCH_N (default 2^28).
 set -uo pipefail
@@ -39,14 +39,17 @@ stage() { # stage NAME TIMEOUT CMD... : runs CMD, logs it, records its status an
 }
 want() { [ $# -eq 0 ] || [[ " $* " == *" $STAGE "* ]]; }
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(info tests diff sanitize bench repl math sass aot)
+[ ${#stages[@]} -eq 0 ] && stages=(info tests reduce diff sanitize bench repl math sass aot)
 
 for STAGE in "${stages[@]}"; do
   case $STAGE in
   info)
     stage info 60 bash -c "nvidia-smi; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.total --format=csv; uname -a; cat /etc/os-release | head -2; for b in $bin/*; do echo \$b; ldd \$b | grep -i 'not found'; done; echo libs ok" ;;
-  tests) # every cuda_test case with the real driver (the differential one is the next stage)
-    stage tests 300 "$bin/cuda_test" --gtest_filter=-Cuda.DifferentialAgainstInterpreter ;;
+  tests) # every cuda_test case with the real driver (the two long ones are the next stages)
+    stage tests 300 "$bin/cuda_test" \
+      --gtest_filter=-Cuda.DifferentialAgainstInterpreter:Cuda.ReductionsMatchTheInterpreter ;;
+  reduce) # the reduction matrix of tests/reduce on the GPU (XPR_GPU_REDUCE_MAX_RANK, default 3)
+    stage reduce 300 "$bin/cuda_test" --gtest_filter=Cuda.ReductionsMatchTheInterpreter ;;
   diff)
     XPR_GPU_DIFF_PROGRAMS=${XPR_GPU_DIFF_PROGRAMS:-1500} stage diff 300 "$bin/cuda_test" --gtest_filter=Cuda.DifferentialAgainstInterpreter ;;
   sanitize) # memcheck on the runtime path (transfers, strided and in-place run_into)
