@@ -400,11 +400,9 @@ struct GpuJit::Impl {
     static_assert(kWarps == 8, "the cross-warp tree below combines 8 warps");
     Type i64 = b.getI64Type(), i32 = b.getI32Type();
 
-    // The accumulator's components: the value (comb_elem_type; argmin/argmax compare halves in
-    // f32 and bools as bytes), and for argmin/argmax the index (i64, -1 while empty).
-    Type elem = !arg ? comb_elem_type(b, value)
-                : is_half(value) ? Type(b.getF32Type())
-                                 : comb_elem_type(b, value);
+    // The accumulator's components: the value (bools as bytes; argmin/argmax compare halves in
+    // f32), and for argmin/argmax the index (i64, -1 while empty).
+    Type elem = comb_elem_type(b, reduce_partial_dtype(red.op, value));
     std::vector<Type> comps{elem};
     if (arg) comps.push_back(i64);
     using Acc = std::vector<Value>;
@@ -443,43 +441,12 @@ struct GpuJit::Impl {
       return b.create<arith::SelectOp>(loc, k, x, y).getResult();
     };
     const bool is_min = red.op == ir::Op::ArgMin;
-    // runtime/Reduce.cpp's ArgR::better: x beats b (NaN first, then -0 before +0 for argmin).
-    auto better = [&](Value x, Value y) -> Value {
-      if (!isa<FloatType>(elem)) {
-        const bool s = is_signed_int(value);
-        using P = arith::CmpIPredicate;
-        return is_min ? icmp(s ? P::slt : P::ult, x, y) : icmp(s ? P::slt : P::ult, y, x);
-      }
-      using P = arith::CmpFPredicate;
-      auto fcmp = [&](P p, Value l, Value r) {
-        return b.create<arith::CmpFOp>(loc, p, l, r).getResult();
-      };
-      Type ity = b.getIntegerType(elem.getIntOrFloatBitWidth());
-      Value zero = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(ity, 0));
-      auto neg = [&](Value v) {
-        return icmp(arith::CmpIPredicate::slt, b.create<arith::BitcastOp>(loc, ity, v), zero);
-      };
-      Value t = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
-      Value nx = neg(x), ny = neg(y);
-      Value tie = is_min ? b.create<arith::AndIOp>(loc, nx, b.create<arith::XOrIOp>(loc, ny, t))
-                         : b.create<arith::AndIOp>(loc, ny, b.create<arith::XOrIOp>(loc, nx, t));
-      Value r = sel(fcmp(P::OEQ, x, y), tie, is_min ? fcmp(P::OLT, x, y) : fcmp(P::OLT, y, x));
-      r = sel(fcmp(P::UNO, x, x), t, r);
-      return sel(fcmp(P::UNO, y, y), b.create<arith::ConstantOp>(loc, b.getBoolAttr(false)), r);
-    };
     const Comb comb = arg ? Comb::Add /* unused */ : comb_of(red.op);
     // comb(a, x), `a` the older partial: runtime/Reduce.cpp's R::comb / ArgR::comb.
     auto combine = [&](const Acc &a, const Acc &x) -> Acc {
       if (!arg) return {comb_apply(b, loc, comb, value, a[0], x[0])};
-      using P = arith::CmpIPredicate;
-      Value t = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
-      Value a_empty = icmp(P::slt, a[1], c64(0)), x_empty = icmp(P::slt, x[1], c64(0));
-      Value take = sel(better(a[0], x[0]), b.create<arith::ConstantOp>(loc, b.getBoolAttr(false)),
-                       icmp(P::slt, x[1], a[1]));
-      take = sel(better(x[0], a[0]), t, take);
-      take = sel(a_empty, t, take);
-      take = b.create<arith::AndIOp>(loc, take, b.create<arith::XOrIOp>(loc, x_empty, t));
-      return {sel(take, x[0], a[0]), sel(take, x[1], a[1])};
+      auto [v, k] = arg_combine(b, loc, is_min, value, {a[0], a[1]}, {x[0], x[1]});
+      return {v, k};
     };
     // Lane l gets lane l + w's value (the lanes past 31 get their own, never used).
     auto shuffle_down = [&](Value v, int w) -> Value {

@@ -116,4 +116,52 @@ Value comb_apply(OpBuilder &b, Location loc, Comb c, DType value, Value a, Value
   return sel(cmp(P::UNO, a, a), a, r);
 }
 
+Value arg_better(OpBuilder &b, Location loc, bool is_min, DType value, Value x, Value y) {
+  auto icmp = [&](arith::CmpIPredicate p, Value l, Value r) {
+    return b.create<arith::CmpIOp>(loc, p, l, r).getResult();
+  };
+  auto sel = [&](Value k, Value l, Value r) {
+    return b.create<arith::SelectOp>(loc, k, l, r).getResult();
+  };
+  if (!isa<FloatType>(x.getType())) {
+    const auto p = is_signed_int(value) ? arith::CmpIPredicate::slt : arith::CmpIPredicate::ult;
+    return is_min ? icmp(p, x, y) : icmp(p, y, x);
+  }
+  using P = arith::CmpFPredicate;
+  auto fcmp = [&](P p, Value l, Value r) { return b.create<arith::CmpFOp>(loc, p, l, r).getResult(); };
+  Type ity = b.getIntegerType(x.getType().getIntOrFloatBitWidth());
+  Value zero = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(ity, 0));
+  auto neg = [&](Value v) {
+    return icmp(arith::CmpIPredicate::slt, b.create<arith::BitcastOp>(loc, ity, v), zero);
+  };
+  Value t = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+  Value nx = neg(x), ny = neg(y);
+  Value tie = is_min ? b.create<arith::AndIOp>(loc, nx, b.create<arith::XOrIOp>(loc, ny, t))
+                     : b.create<arith::AndIOp>(loc, ny, b.create<arith::XOrIOp>(loc, nx, t));
+  Value r = sel(fcmp(P::OEQ, x, y), tie, is_min ? fcmp(P::OLT, x, y) : fcmp(P::OLT, y, x));
+  r = sel(fcmp(P::UNO, x, x), t, r);
+  return sel(fcmp(P::UNO, y, y), b.create<arith::ConstantOp>(loc, b.getBoolAttr(false)), r);
+}
+
+std::pair<Value, Value> arg_combine(OpBuilder &b, Location loc, bool is_min, DType value,
+                                    std::pair<Value, Value> a, std::pair<Value, Value> x) {
+  using P = arith::CmpIPredicate;
+  auto sel = [&](Value k, Value l, Value r) {
+    return b.create<arith::SelectOp>(loc, k, l, r).getResult();
+  };
+  Value t = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+  Value zero = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(0));
+  Value a_empty = b.create<arith::CmpIOp>(loc, P::slt, a.second, zero);
+  Value x_empty = b.create<arith::CmpIOp>(loc, P::slt, x.second, zero);
+  // x is taken when it is not empty and a is, or x is better, or neither is and x's index is
+  // the smaller.
+  Value take = sel(arg_better(b, loc, is_min, value, a.first, x.first),
+                   b.create<arith::ConstantOp>(loc, b.getBoolAttr(false)),
+                   b.create<arith::CmpIOp>(loc, P::slt, x.second, a.second));
+  take = sel(arg_better(b, loc, is_min, value, x.first, a.first), t, take);
+  take = sel(a_empty, t, take);
+  take = b.create<arith::AndIOp>(loc, take, b.create<arith::XOrIOp>(loc, x_empty, t));
+  return {sel(take, x.first, a.first), sel(take, x.second, a.second)};
+}
+
 } // namespace xpr::cg

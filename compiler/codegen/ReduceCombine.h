@@ -11,6 +11,7 @@
 #include <mlir/IR/Value.h>
 
 #include <cstdint>
+#include <utility>
 
 namespace xpr::cg {
 
@@ -35,5 +36,18 @@ mlir::Value comb_identity(mlir::OpBuilder &b, mlir::Location loc, Comb c, DType 
 /// as runtime/Reduce.cpp's ieee_min/ieee_max are written.
 mlir::Value comb_apply(mlir::OpBuilder &b, mlir::Location loc, Comb c, DType value, mlir::Value a,
                        mlir::Value x);
+
+/// argmin/argmax: whether `x` beats `y` (scalars of the compared type: f32 for halves, a byte for
+/// bool, else the value's): runtime/Reduce.cpp's ArgR::better — a NaN first, then the smaller
+/// (argmin) or larger value, -0 before +0 for argmin and +0 before -0 for argmax.
+mlir::Value arg_better(mlir::OpBuilder &b, mlir::Location loc, bool is_min, DType value,
+                       mlir::Value x, mlir::Value y);
+
+/// argmin/argmax: comb of the (value, index) pairs `a` (the older partial) and `x`; an index < 0
+/// marks an empty partial, which never wins: ArgR::comb (on a tie, the smaller index).
+std::pair<mlir::Value, mlir::Value> arg_combine(mlir::OpBuilder &b, mlir::Location loc,
+                                                bool is_min, DType value,
+                                                std::pair<mlir::Value, mlir::Value> a,
+                                                std::pair<mlir::Value, mlir::Value> x);
 
 } // namespace xpr::cg

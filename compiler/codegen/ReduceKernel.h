@@ -45,6 +45,12 @@ bool is_reduce_kernel(const ir::Graph &kernel);
 /// argmin or argmax: reductions to (value, index) pairs, run by GPU reduce kernels only.
 inline bool is_arg_reduce(ir::Op op) { return op == ir::Op::ArgMin || op == ir::Op::ArgMax; }
 
+/// The dtype of the partial values a GPU reduce kernel stores for `op` over map values of dtype
+/// `value`: the value's own, except that argmin/argmax compare halves in f32.
+inline DType reduce_partial_dtype(ir::Op op, DType value) {
+  return is_arg_reduce(op) && is_half(value) ? DType::F32 : value;
+}
+
 /// The name of the second input of a combining argmin/argmax kernel: the partial results'
 /// indices (i64), read beside their values.
 inline constexpr const char *kReduceIndices = "reduce.indices";
