@@ -114,6 +114,33 @@ OperandMap map_operand(std::span<const std::int64_t> shape, std::span<const std:
   return m;
 }
 
+ElementExtent element_extent(const Array &a) {
+  const auto &sh = a.shape();
+  const auto &st = a.strides();
+  ElementExtent e;
+  for (std::size_t d = 0; d < sh.size(); ++d) {
+    if (sh[d] == 0) return {};
+    std::int64_t ext = (sh[d] - 1) * st[d];
+    (ext < 0 ? e.lo : e.hi) += ext;
+  }
+  e.hi += 1;
+  return e;
+}
+
+bool overlaps(const Array &a, const Array &b) {
+  // The byte intervals [lo, hi) of the two arrays' elements (conservative).
+  auto span = [](const Array &x) {
+    const ElementExtent e = element_extent(x);
+    const auto base = reinterpret_cast<std::uintptr_t>(x.data());
+    const auto es = static_cast<std::int64_t>(dtype_size(x.dtype()));
+    return std::pair{base + static_cast<std::uintptr_t>(e.lo * es),
+                     base + static_cast<std::uintptr_t>(e.hi * es)};
+  };
+  const auto [xl, xh] = span(a);
+  const auto [yl, yh] = span(b);
+  return xl < xh && yl < yh && xl < yh && yl < xh;
+}
+
 namespace {
 
 template <class T> std::uint64_t slot_of(T v) {
@@ -144,25 +171,6 @@ template <class T> T float_from(const Scalar &s) {
   return T(0);
 }
 
-// The byte interval an array's elements occupy (conservative for overlap tests).
-struct Span {
-  std::uintptr_t lo = 0, hi = 0; // [lo, hi); empty when lo == hi
-};
-Span byte_span(const Array &a) {
-  if (a.size() == 0) return {};
-  std::int64_t lo = 0, hi = 0;
-  for (int d = 0; d < a.rank(); ++d) {
-    std::int64_t ext = (a.shape()[static_cast<std::size_t>(d)] - 1) * a.strides()[static_cast<std::size_t>(d)];
-    (ext < 0 ? lo : hi) += ext;
-  }
-  auto base = reinterpret_cast<std::uintptr_t>(a.data());
-  auto es = static_cast<std::int64_t>(dtype_size(a.dtype()));
-  return {base + static_cast<std::uintptr_t>(lo * es), base + static_cast<std::uintptr_t>((hi + 1) * es)};
-}
-bool overlaps(const Array &a, const Array &b) {
-  Span x = byte_span(a), y = byte_span(b);
-  return x.lo < x.hi && y.lo < y.hi && x.lo < y.hi && y.lo < x.hi;
-}
 bool same_layout(const Array &a, const Array &b) {
   return a.data() == b.data() && a.dtype() == b.dtype() && a.shape() == b.shape() &&
          a.strides() == b.strides();

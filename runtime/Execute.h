@@ -54,6 +54,18 @@ struct OperandMap {
 OperandMap map_operand(std::span<const std::int64_t> shape, std::span<const std::int64_t> strides,
                        std::span<const std::int64_t> iter);
 
+/// The element offsets, from element 0, of an array's lowest element and one past its highest
+/// ({0, 0} when it is empty; lo <= 0 < hi otherwise, strides may be negative).
+struct ElementExtent {
+  std::int64_t lo = 0, hi = 0;
+};
+ElementExtent element_extent(const Array &a);
+
+/// Whether the memory of two arrays' elements may overlap (their byte intervals, lowest to
+/// highest element, intersect; empty arrays overlap nothing). Pure address arithmetic: it
+/// serves device arrays too.
+bool overlaps(const Array &a, const Array &b);
+
 /// Stores `s` converted to `dt` by the cast rules at the start of an 8-byte slot.
 std::uint64_t pack_param(const Scalar &s, DType dt);
 

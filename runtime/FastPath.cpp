@@ -35,28 +35,6 @@ struct Scratch {
   std::vector<cg::Layout> layouts;
 };
 
-struct Span {
-  std::uintptr_t lo = 0, hi = 0;
-};
-Span byte_span(const Array &a) {
-  const auto &sh = a.shape();
-  const auto &st = a.strides();
-  std::int64_t lo = 0, hi = 0;
-  for (std::size_t d = 0; d < sh.size(); ++d) {
-    if (sh[d] == 0) return {};
-    std::int64_t ext = (sh[d] - 1) * st[d];
-    (ext < 0 ? lo : hi) += ext;
-  }
-  auto base = reinterpret_cast<std::uintptr_t>(a.data());
-  auto es = static_cast<std::int64_t>(dtype_size(a.dtype()));
-  return {base + static_cast<std::uintptr_t>(lo * es),
-          base + static_cast<std::uintptr_t>((hi + 1) * es)};
-}
-bool overlaps(const Array &a, const Array &b) {
-  Span x = byte_span(a), y = byte_span(b);
-  return x.lo < x.hi && y.lo < y.hi && x.lo < y.hi && y.lo < x.hi;
-}
-
 // map_operand (Execute.h) without allocation: strides go to `out` (iteration rank entries).
 cg::Layout map_into(const Array &a, const std::int64_t *iter, int R, std::int64_t *out) {
   const auto &shape = a.shape();

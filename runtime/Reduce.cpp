@@ -637,9 +637,7 @@ Job make_job(const CompiledPlan &cp, std::size_t step, std::vector<Array> &bufs,
       g_jit.load(std::memory_order_relaxed) &&
       std::none_of(spec.inputs.begin(), spec.inputs.end(),
                    [](cg::Layout l) { return l == cg::Layout::Strided; }))
-    for (std::size_t i = cp.plan.steps.size(); i < cp.code.size(); ++i)
-      if (cp.code[i] && static_cast<std::size_t>(cp.code[i]->index()) == step)
-        rcode = cp.code[i].get();
+    rcode = reduce_kernel_code(cp, step);
   if (rcode) {
     job.block_params = kernel_slots(*rcode, slots);
     job.block_fn = KernelCache::global().get(
@@ -671,12 +669,6 @@ Job make_job(const CompiledPlan &cp, std::size_t step, std::vector<Array> &bufs,
     if (!is_red || r.keepdims) ++od;
   }
   return job;
-}
-
-void check_nonempty(const Job &job) {
-  if (needs_elements(job.op) && job.n == 0)
-    throw Error(ErrorKind::Runtime,
-                fmt::format("{} of an empty array has no identity", ir::op_name(job.op)));
 }
 
 // A kernel step prepared for calls on sub-ranges of its iteration space.
@@ -725,6 +717,19 @@ std::shared_ptr<const KernelCode> make_reduce_code(const passes::ReduceStep &r, 
   return std::make_shared<const KernelCode>(ks, index);
 }
 
+const KernelCode *reduce_kernel_code(const CompiledPlan &cp, std::size_t step) {
+  for (std::size_t i = cp.plan.steps.size(); i < cp.code.size(); ++i)
+    if (cp.code[i] && static_cast<std::size_t>(cp.code[i]->index()) == step)
+      return cp.code[i].get();
+  return nullptr;
+}
+
+void check_reduce_extent(ir::Op op, std::int64_t n) {
+  if (needs_elements(op) && n == 0)
+    throw Error(ErrorKind::Runtime,
+                fmt::format("{} of an empty array has no identity", ir::op_name(op)));
+}
+
 void set_reduce_jit(bool on) { g_jit.store(on); }
 bool reduce_jit() { return g_jit.load(); }
 
@@ -734,7 +739,7 @@ void run_reduce_step(const CompiledPlan &cp, std::size_t step, std::vector<Array
                      const std::vector<std::uint64_t> &slots, const ir::SymbolSizes &syms,
                      Executor &ex) {
   Job job = make_job(cp, step, bufs, slots, syms);
-  check_nonempty(job);
+  check_reduce_extent(job.op, job.n);
   run_job(job, 0, job.nbatch, &ex);
 }
 
@@ -798,7 +803,7 @@ std::size_t run_row_group(const CompiledPlan &cp, std::size_t first, std::vector
     for (std::size_t s = first; s <= last; ++s) {
       Prepared &pr = steps[s - first];
       if (pr.reduce) {
-        check_nonempty(pr.job);
+        check_reduce_extent(pr.job.op, pr.job.n);
         run_job(pr.job, 0, pr.job.nbatch, &ex);
       } else if (pr.launch.total > 0) {
         const Launch &l = pr.launch;

@@ -47,6 +47,14 @@ inline constexpr std::int64_t kRowTileBytes = 256 * 1024;
 /// for the step's op and value dtype. prepare() appends these after the per-step kernels.
 std::shared_ptr<const KernelCode> make_reduce_code(const passes::ReduceStep &r, int index);
 
+/// The JIT reduce kernel prepare() made for reduce step `step` (its KernelCode::index() names
+/// the step), or null when the step's op and value dtype have none. The cuda target runs it too.
+const KernelCode *reduce_kernel_code(const CompiledPlan &cp, std::size_t step);
+
+/// Throws Error(Runtime) "<op> of an empty array has no identity" when min, max, argmin or
+/// argmax reduce an empty extent (n == 0), on any target.
+void check_reduce_extent(ir::Op op, std::int64_t n);
+
 /// Whether reductions may use JIT reduce kernels (default: on, unless the environment sets
 /// XPR_REDUCE_JIT=0). Off, every reduction takes the C++ loops; results are the same bits. For
 /// tests and benchmarks that compare the two paths; read each time a reduce step starts.

@@ -9,6 +9,7 @@
 #include "runtime/DiskCache.h"
 #include "runtime/Hash.h"
 #include "runtime/KernelCache.h"
+#include "runtime/Reduce.h"
 #include "runtime/cuda/CudaDriver.h"
 
 #include "CodegenFingerprint.h"
@@ -87,37 +88,12 @@ void scatter(const Array &src, const Array &dst) {
   }
 }
 
-/// The bytes an array spans in memory, from its lowest to its highest element's end.
-struct Extent {
-  std::int64_t lo = 0, hi = 0; // element offsets from element 0 (hi exclusive)
-};
-Extent extent_of(const Array &a) {
-  Extent e;
-  if (a.size() == 0) return e;
-  for (int d = 0; d < a.rank(); ++d) {
-    const std::int64_t ext =
-        (a.shape()[static_cast<std::size_t>(d)] - 1) * a.strides()[static_cast<std::size_t>(d)];
-    (ext < 0 ? e.lo : e.hi) += ext;
-  }
-  e.hi += 1;
-  return e;
-}
-
-/// The reduce kernel of reduce step `step` (prepare() makes one for each op and value dtype the
-/// JIT accumulates, runtime/Reduce.h), or null.
-const KernelCode *reduce_code(const CompiledPlan &cp, std::size_t step) {
-  for (std::size_t i = cp.plan.steps.size(); i < cp.code.size(); ++i)
-    if (cp.code[i] && static_cast<std::size_t>(cp.code[i]->index()) == step)
-      return cp.code[i].get();
-  return nullptr;
-}
-
 /// What the GPU reduces: the reductions with a CPU reduce kernel, and argmin/argmax (GPU
 /// kernels of their own). Anything else is refused before anything reaches the device.
 void check_supported(const CompiledPlan &cp) {
   for (std::size_t s = 0; s < cp.plan.steps.size(); ++s) {
     const Step &st = cp.plan.steps[s];
-    if (st.kind != Step::Kind::Reduce || reduce_code(cp, s) || cg::is_arg_reduce(st.reduce.op))
+    if (st.kind != Step::Kind::Reduce || reduce_kernel_code(cp, s) || cg::is_arg_reduce(st.reduce.op))
       continue;
     const ir::Graph &m = st.reduce.map.kernel;
     throw Error(ErrorKind::Runtime,
@@ -332,10 +308,6 @@ void CudaTarget::Impl::append_slots(std::vector<std::uint64_t> &vals, const Kern
 
 namespace {
 
-bool needs_elements(ir::Op op) {
-  return op == ir::Op::Min || op == ir::Op::Max || op == ir::Op::ArgMin || op == ir::Op::ArgMax;
-}
-
 /// `r: value[n]` to the output: divided by the count for mean (in f64, as the CPU), then cast to
 /// `out` by the cast rules — runtime/Reduce.cpp's put().
 std::shared_ptr<const KernelCode> make_finish_code(ir::Op op, DType value, DType out,
@@ -386,7 +358,7 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
   const passes::ReduceStep &r = cp.plan.steps[step].reduce;
   const passes::KernelStep &mk = r.map;
   const bool arg = cg::is_arg_reduce(r.op);
-  const KernelCode *code = reduce_code(cp, step);
+  const KernelCode *code = reduce_kernel_code(cp, step);
   std::shared_ptr<const KernelCode> arg_code; // argmin/argmax: the GPU's alone (no CPU kernel)
   if (!code && arg) {
     passes::KernelStep ks = mk;
@@ -398,7 +370,7 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
   const DType value = mk.kernel.type(mk.kernel.outputs.at(0).value).dtype;
   // argmin/argmax partials carry values in their compute type (halves compare in f32) beside
   // i64 indices; the result is the index.
-  const DType vt = arg && is_half(value) ? DType::F32 : value;
+  const DType vt = cg::reduce_partial_dtype(r.op, value);
   const DType result = arg ? DType::I64 : value;
   const std::vector<std::int64_t> S = ir::concrete_shape(ir::Type{DType::Bool, mk.iter_dims}, syms);
   const int rank = static_cast<int>(S.size());
@@ -417,9 +389,7 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     P.push_back(S[static_cast<std::size_t>(d)]);
     (red[static_cast<std::size_t>(d)] ? n : rows) *= P.back();
   }
-  if (needs_elements(r.op) && n == 0)
-    throw Error(ErrorKind::Runtime,
-                fmt::format("{} of an empty array has no identity", ir::op_name(r.op)));
+  check_reduce_extent(r.op, n);
   if (rows == 0) return;
 
   // The map's inputs over the permuted space.
@@ -570,24 +540,16 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
       const Array &a = inputs.at(buf.name);
       v.shape = a.shape();
       v.strides = a.strides();
-      const Extent e = extent_of(a);
+      const ElementExtent e = element_extent(a);
       if (a.on_device()) {
         v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data()));
         // A device input that a device output overlaps is read from a copy, so that every
         // input is as it was before the run (on the host, the staging copy does this).
-        bool overlaps = false;
+        bool overlapped = false;
         if (targets)
           for (const Array &t : *targets)
-            if (t.on_device() && a.size() > 0 && t.size() > 0) {
-              const auto tb = reinterpret_cast<std::uintptr_t>(t.data());
-              const auto ab = reinterpret_cast<std::uintptr_t>(a.data());
-              const Extent te = extent_of(t);
-              overlaps = overlaps || (ab + static_cast<std::uintptr_t>(e.lo * es) <
-                                          tb + static_cast<std::uintptr_t>(te.hi * es) &&
-                                      tb + static_cast<std::uintptr_t>(te.lo * es) <
-                                          ab + static_cast<std::uintptr_t>(e.hi * es));
-            }
-        if (overlaps) {
+            overlapped = overlapped || (t.on_device() && overlaps(a, t));
+        if (overlapped) {
           const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
           owned.emplace_back(I.dev, bytes);
           I.stream.copy(owned.back().ptr(), v.base + static_cast<CUdeviceptr>(e.lo * es), bytes);
@@ -718,7 +680,7 @@ std::string emit_ptx(const CompiledPlan &cp, int sm, cg::GpuTimings *timings) {
     const Step &st = cp.plan.steps[s];
     const bool is_reduce = st.kind == Step::Kind::Reduce;
     const bool arg = is_reduce && cg::is_arg_reduce(st.reduce.op);
-    const KernelCode *code = is_reduce ? reduce_code(cp, s) : cp.code[s].get();
+    const KernelCode *code = is_reduce ? reduce_kernel_code(cp, s) : cp.code[s].get();
     const ir::Graph *graph = code ? &code->kernel() : nullptr;
     if (!graph && arg)
       graph = &arg_kernels.emplace_back(cg::make_reduce_kernel(st.reduce.map.kernel, st.reduce.op));
