@@ -61,6 +61,20 @@ inline constexpr const char *kReduceIndices = "reduce.indices";
 /// a second input, kReduceIndices: i64[n], holds their indices.
 ir::Graph make_combine_kernel(ir::Op op, DType value);
 
+/// The elementwise kernel that finishes a GPU reduction: `r: value[n]` (the last pass's
+/// results) to `out0: out[n]`, divided by the count first for mean (in f64, as the CPU), then
+/// cast to `out` by the cast rules (runtime/Reduce.cpp's put()). For mean its one Param, named
+/// kReduceCount (f64), is the number of values each result reduced: a runtime value, so one
+/// compiled kernel serves every length. Other ops have no Param.
+ir::Graph make_finish_kernel(ir::Op op, DType value, DType out);
+inline constexpr const char *kReduceCount = "reduce.count";
+
+/// Whether the GPU reduces `op` over map values of dtype `value`: where the CPU has a reduce
+/// kernel (reduce_kernel_supported), and argmin/argmax of every dtype.
+inline bool gpu_reduce_supported(ir::Op op, DType value) {
+  return reduce_kernel_supported(op, value) || is_arg_reduce(op);
+}
+
 /// The map of a reduce kernel: `kernel` without its final reduce node, its one output (out0)
 /// the reduced value. Throws Error(Internal) if `kernel` is not a reduce kernel.
 ir::Graph reduce_kernel_map(const ir::Graph &kernel);

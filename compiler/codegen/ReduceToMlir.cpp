@@ -352,6 +352,38 @@ ir::Graph make_combine_kernel(ir::Op op, DType value) {
   return make_reduce_kernel(map, op == ir::Op::Mean ? ir::Op::Sum : op);
 }
 
+ir::Graph make_finish_kernel(ir::Op op, DType value, DType out) {
+  ir::Graph g;
+  const ir::Dim n = ir::Dim::symbol("n");
+  ir::Node in;
+  in.op = ir::Op::Input;
+  in.name = "r";
+  in.type = ir::Type{value, {n}};
+  ir::ValueId x = g.add(std::move(in));
+  auto cast = [&](ir::ValueId v, DType to) {
+    if (g.type(v).dtype == to) return v;
+    ir::Node c;
+    c.op = ir::Op::Cast;
+    c.type = ir::Type{to, {n}};
+    c.operands = {v};
+    return g.add(std::move(c));
+  };
+  if (op == ir::Op::Mean) {
+    x = cast(x, DType::F64);
+    ir::Node k;
+    k.op = ir::Op::Param;
+    k.name = kReduceCount;
+    k.type = ir::Type{DType::F64, {}};
+    ir::Node d;
+    d.op = ir::Op::Div;
+    d.type = ir::Type{DType::F64, {n}};
+    d.operands = {x, g.add(std::move(k))};
+    x = g.add(std::move(d));
+  }
+  g.outputs.push_back(ir::Output{"out0", cast(x, out)});
+  return g;
+}
+
 ir::Graph reduce_kernel_map(const ir::Graph &k) {
   if (!is_reduce_kernel(k)) internal("not a reduce kernel");
   ir::Graph g;

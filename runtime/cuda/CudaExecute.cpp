@@ -23,6 +23,7 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <tuple>
 
 namespace xpr::rt::cuda {
 
@@ -93,9 +94,11 @@ void scatter(const Array &src, const Array &dst) {
 void check_supported(const CompiledPlan &cp) {
   for (std::size_t s = 0; s < cp.plan.steps.size(); ++s) {
     const Step &st = cp.plan.steps[s];
-    if (st.kind != Step::Kind::Reduce || reduce_kernel_code(cp, s) || cg::is_arg_reduce(st.reduce.op))
-      continue;
+    if (st.kind != Step::Kind::Reduce) continue;
     const ir::Graph &m = st.reduce.map.kernel;
+    if (m.outputs.size() == 1 &&
+        cg::gpu_reduce_supported(st.reduce.op, m.type(m.outputs[0].value).dtype))
+      continue;
     throw Error(ErrorKind::Runtime,
                 fmt::format("the cuda target does not run {} of {} yet; use the cpu target for it",
                             ir::op_name(st.reduce.op),
@@ -184,6 +187,9 @@ struct CudaTarget::Impl {
 
   /// The kernels that combine partials, by (op, value dtype).
   std::map<std::pair<ir::Op, DType>, std::shared_ptr<const KernelCode>> combine_codes;
+  /// The kernels that finish a reduction (the mean's division, the output cast), by (op, result
+  /// dtype, output dtype). The mean's count is their program param 0.
+  std::map<std::tuple<ir::Op, DType, DType>, std::shared_ptr<const KernelCode>> finish_codes;
 
   void run_elementwise(const KernelCode &code, const std::vector<std::int64_t> &iter,
                        const std::vector<const DevView *> &ins,
@@ -306,48 +312,6 @@ void CudaTarget::Impl::append_slots(std::vector<std::uint64_t> &vals, const Kern
                                          : sl.literal);
 }
 
-namespace {
-
-/// `r: value[n]` to the output: divided by the count for mean (in f64, as the CPU), then cast to
-/// `out` by the cast rules — runtime/Reduce.cpp's put().
-std::shared_ptr<const KernelCode> make_finish_code(ir::Op op, DType value, DType out,
-                                                   std::int64_t count) {
-  passes::KernelStep ks;
-  ir::Graph &g = ks.kernel;
-  const ir::Dim n = ir::Dim::symbol("n");
-  ir::Node in;
-  in.op = ir::Op::Input;
-  in.name = "r";
-  in.type = ir::Type{value, {n}};
-  ir::ValueId x = g.add(std::move(in));
-  auto cast = [&](ir::ValueId v, DType to) {
-    if (g.type(v).dtype == to) return v;
-    ir::Node c;
-    c.op = ir::Op::Cast;
-    c.type = ir::Type{to, {n}};
-    c.operands = {v};
-    return g.add(std::move(c));
-  };
-  if (op == ir::Op::Mean) {
-    x = cast(x, DType::F64);
-    ir::Node k;
-    k.op = ir::Op::Const;
-    k.type = ir::Type{DType::F64, {}};
-    k.value.dtype = DType::F64;
-    k.value.f = static_cast<double>(count);
-    ir::ValueId kc = g.add(std::move(k));
-    ir::Node d;
-    d.op = ir::Op::Div;
-    d.type = ir::Type{DType::F64, {n}};
-    d.operands = {x, kc};
-    x = g.add(std::move(d));
-  }
-  g.outputs.push_back(ir::Output{"out0", cast(x, out)});
-  return std::make_shared<const KernelCode>(ks, 0);
-}
-
-} // namespace
-
 /// One reduce step: the map fused into the first pass of reduce kernels over [rows, n] (the
 /// kept dims in order, then the reduced ones), further passes over the partials while a row
 /// has more than one chunk, then the mean's division and the output dtype where they apply.
@@ -359,14 +323,15 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
   const passes::KernelStep &mk = r.map;
   const bool arg = cg::is_arg_reduce(r.op);
   const KernelCode *code = reduce_kernel_code(cp, step);
-  std::shared_ptr<const KernelCode> arg_code; // argmin/argmax: the GPU's alone (no CPU kernel)
-  if (!code && arg) {
+  // argmin/argmax have no CPU reduce kernel (and CPU reduce kernels can be switched off):
+  // the GPU's first pass is then made here, as make_reduce_code makes the CPU's.
+  std::shared_ptr<const KernelCode> own_code;
+  if (!code) {
     passes::KernelStep ks = mk;
     ks.kernel = cg::make_reduce_kernel(mk.kernel, r.op);
-    arg_code = std::make_shared<const KernelCode>(ks, static_cast<int>(step));
-    code = arg_code.get();
+    own_code = std::make_shared<const KernelCode>(ks, static_cast<int>(step));
+    code = own_code.get();
   }
-  if (!code) throw Error(ErrorKind::Internal, "cuda: reduce step without a reduce kernel");
   const DType value = mk.kernel.type(mk.kernel.outputs.at(0).value).dtype;
   // argmin/argmax partials carry values in their compute type (halves compare in f32) beside
   // i64 indices; the result is the index.
@@ -484,10 +449,19 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
   }
   if (direct) return;
   // The mean's division and the cast to the output dtype, as the CPU's put().
-  auto fc = make_finish_code(r.op, result, dst.dtype, n);
+  auto &fc = finish_codes[{r.op, result, dst.dtype}];
+  if (!fc) {
+    passes::KernelStep ks;
+    ks.kernel = cg::make_finish_kernel(r.op, result, dst.dtype);
+    if (r.op == ir::Op::Mean) ks.params = {0};
+    fc = std::make_shared<const KernelCode>(ks, 0);
+  }
+  std::uint64_t count = 0;
+  const double nd = static_cast<double>(n);
+  std::memcpy(&count, &nd, sizeof nd);
   DevView res{outs.back(), result, {rows}, {1}};
   DevView to{dst.base, dst.dtype, {rows}, {1}};
-  run_elementwise(*fc, {rows}, {&res}, {&to}, slots, cp.precision, *cp.cache);
+  run_elementwise(*fc, {rows}, {&res}, {&to}, {count}, cp.precision, *cp.cache);
 }
 
 CudaTarget::CudaTarget(int device) : impl_(std::make_unique<Impl>(device)) {}

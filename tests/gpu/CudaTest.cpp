@@ -359,7 +359,7 @@ FakeReduce record_reduce(void **args, int nargs, unsigned grid, unsigned block) 
 
 /// The fake GPU's kernels for `sum`/`mean` of one f64 input without params: reduce passes add
 /// each unit's chunk in order; the mean's finishing kernel (5 arguments: r, out, the count as an
-/// f64 literal slot, shape, total) divides.
+/// f64 param slot, shape, total) divides.
 void fake_sum(void **args, int nargs, unsigned grid, unsigned block) {
   auto v = [&](int i) { return *static_cast<std::uint64_t *>(args[i]); };
   if (nargs == 5) {

@@ -222,6 +222,15 @@ void add_reductions(Corpus &c) {
         c.add(cb, 1, std::vector<Layout>(arg ? 2 : 1, Layout::Contiguous), out, false, false,
               what + " combining pass");
       }
+      // The kernel that finishes it: the mean's division by its count (a param), the cast to
+      // an output dtype other than the result's.
+      const DType result = arg ? DType::I64 : dt;
+      if (op == ir::Op::Mean)
+        c.add(make_finish_kernel(op, result, result), 1, {Layout::Contiguous},
+              {Layout::Contiguous}, false, true, what + " finish");
+      if (result != DType::F32)
+        c.add(make_finish_kernel(op, result, DType::F32), 1, {Layout::Contiguous},
+              {Layout::Contiguous}, false, true, what + " finish to f32");
       ++n;
     }
   EXPECT_GE(n, 50) << "fewer reduce kernels than the ops × dtypes the cuda target runs";
