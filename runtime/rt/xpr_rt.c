@@ -72,6 +72,10 @@ typedef struct {
   int op, value_dt, keepdims, naxes, has_block, nbslots;
   int64_t bkernel;
   const int64_t *axes, *bslots, *blayouts;
+  /* reduce steps of cuda objects: the GPU's later passes */
+  int has_gpu, partial_dt, ncslots, nfslots;
+  int64_t ckernel, fkernel;
+  const int64_t *cslots, *fslots;
 } step_t;
 typedef struct {
   int nsyms, ni, np, no, nt, ns;
@@ -190,6 +194,17 @@ static int decode(const int64_t *words, plan_t *pl) {
         st->nbslots = rd_count(&r);
         st->bslots = rd_words(&r, 2 * (int64_t)st->nbslots);
         st->blayouts = rd_words(&r, st->nin);
+      }
+      st->has_gpu = (int)rd(&r);
+      if (st->has_gpu) {
+        st->partial_dt = (int)rd(&r);
+        st->ckernel = rd(&r);
+        st->ncslots = rd_count(&r);
+        st->cslots = rd_words(&r, 2 * (int64_t)st->ncslots);
+        st->fkernel = rd(&r);
+        st->nfslots = rd_count(&r);
+        st->fslots = rd_words(&r, 2 * (int64_t)st->nfslots);
+        if (st->partial_dt < XPR_RT_BOOL || st->partial_dt > XPR_RT_F64) r.bad = 1;
       }
       if (st->nout != 1 || st->op < XPR_RT_OP_SUM || st->op > XPR_RT_OP_ARGMAX) r.bad = 1;
       for (int k = 0; k < st->naxes && !r.bad; ++k)

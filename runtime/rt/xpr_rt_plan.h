@@ -32,16 +32,28 @@ extern "C" {
  *                         op (XPR_RT_OP_*), value dtype (what the map writes), keepdims,
  *                         naxes, naxes x axis,
  *                         has_block (0 or 1), then when 1: kernel index, nslots, nslots x slot,
- *                         nin x layout (the block kernel of compiler/codegen/ReduceKernel.h)
+ *                         nin x layout (the block kernel of compiler/codegen/ReduceKernel.h),
+ *                         has_gpu (0 or 1), then when 1 (cuda objects only):
+ *                           partial dtype (what the GPU's passes store),
+ *                           combine kernel index, nslots, nslots x slot,
+ *                           finish kernel index (-1: the last pass writes the output itself),
+ *                           nslots, nslots x slot
  * The last variant of every step has every input Strided: it serves any layout. A reduce step
  * has one "output", the reduction's result; its variants are the map kernel (its outputs are
  * one Contiguous value per iteration) over the permuted iteration space of runtime/Reduce.cpp.
+ * In a cuda object they are the GPU's first pass instead (the map fused into the block
+ * reduction of compiler/codegen/GpuJit.h), over the space ordered [kept dims, reduced dims];
+ * the combine kernel reduces the partials of the passes after it, and the finish kernel is the
+ * elementwise mean division and output cast. A finish slot whose program param index is
+ * XPR_RT_SLOT_COUNT holds the number of values each result reduces, as an f64.
  *
  * The argument array (one 8-byte slot each, values stored at the start of their slot in their C
  * type): the symbol sizes, then per input its data pointer and strides pointer, per param its
  * value (f16/bf16 params as a float), per output its data pointer and strides pointer. */
 #define XPR_RT_PLAN_MAGIC 0x31544e414c505258LL /* "XRPLANT1" */
-#define XPR_RT_PLAN_VERSION 2
+#define XPR_RT_PLAN_VERSION 3
+/* A slot's source: the count of values a GPU reduction's results reduce (see above). */
+#define XPR_RT_SLOT_COUNT (-2)
 
 /* Element types, numbered as xpr::DType (include/xpr/dtype.hpp). */
 enum {
@@ -88,8 +100,8 @@ typedef struct {
   void *state;                /* NULL until the first call; owned by libxpr_rt */
 } xpr_rt_cuda_object;
 
-/* Runs a plan on the GPU: host arrays in (each copied to the device per call), outputs copied
- * back; elementwise steps only. Returns an XPR_RT_* code. */
+/* Runs a plan on the GPU: host arrays in (each copied to the device per call), every step on
+ * the device, outputs copied back. Returns an XPR_RT_* code. */
 int xpr_rt_cuda_run(const int64_t *plan, xpr_rt_cuda_object *obj, const uint64_t *args);
 /* The _range entry of a cuda object: XPR_RT_EUNSUPPORTED, with a message. */
 int xpr_rt_cuda_range(void);

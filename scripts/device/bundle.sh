@@ -26,7 +26,7 @@ for b in "${bins[@]}" "$@"; do
 done
 [ -f "$build/tests/math/xpr_math_accuracy" ] && strip -o "$out/bin/xpr_math_accuracy" "$build/tests/math/xpr_math_accuracy"
 # The xprc cuda objects' C programs, built by aot_cuda_test (libxpr_rt is static in them).
-for p in saxpy_main bs_main; do
+for p in saxpy_main bs_main reduce_main; do
   [ -f "$build/tests/aot/work-cuda/$p" ] && strip -o "$out/bin/$p" "$build/tests/aot/work-cuda/$p"
 done
 

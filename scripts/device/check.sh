@@ -73,9 +73,10 @@ for STAGE in "${stages[@]}"; do
     fi ;;
   sass) # the machine code ptxas makes of the PTX files in .gpucarry/ptx (cuobjdump is there)
     stage sass 60 bash -c "for f in $carry/ptx/*.ptx; do echo \$f; ptxas -arch=sm_90 \$f -o /tmp/k.cubin && cuobjdump -sass /tmp/k.cubin | grep -E '^ +/\\*[0-9a-f]{4}\\*/'; done" ;;
-  aot) # an xprc cuda object in a plain C program (tests/aot/cuda/saxpy_main.c) on the real GPU
+  aot) # xprc cuda objects in plain C programs (tests/aot/cuda/*_main.c) on the real GPU
     if [ -x "$bin/saxpy_main" ]; then
-      stage aot 60 bash -c "$bin/saxpy_main real 1000003 && $bin/bs_main 10000000"
+      stage aot 60 bash -c "$bin/saxpy_main real 1000003 && $bin/bs_main 10000000 &&
+        $bin/reduce_main real"
     else
       summary+=("aot        skipped: no saxpy_main (run aot_cuda_test before bundle.sh)")
     fi ;;

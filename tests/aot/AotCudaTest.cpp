@@ -4,6 +4,7 @@
 //   the cubin refused and the PTX taken, transfers, the kernel ABI, launches, outputs back,
 //   strided and in-place arguments, errors before launch);
 // - without any driver, and against the toolkit's stub driver (a clean XPR_RT_EDEVICE);
+// - with reductions (tests/aot/cuda/reduce_main.c: a column mean and an argmax, in passes);
 // - on a real GPU where there is one (skipped with a message elsewhere);
 // and xprc's own diagnostics for the target.
 #include "tests/aot/Shell.h"
@@ -77,7 +78,15 @@ protected:
                  "cuda:sm_80 -o " + d + "/bs_gpu.o --header " + d + "/bs_gpu.h") &&
              run(std::string(XPR_CC) + " -std=c11 -O2 -Wall -Werror -I" + d + " " +
                  src("bs_main.c") + " " + d + "/bs_cpu.o " + d + "/bs_gpu.o " + XPR_RT_LIB +
-                 " -lsleef -lm -lpthread -ldl -o " + d + "/bs_main");
+                 " -lsleef -lm -lpthread -ldl -o " + d + "/bs_main") &&
+             // Reductions: a column mean and an argmax, two cuda objects in one program.
+             run(xprc() + " " + src("colmean.xpr") + " --target cuda:sm_80 -o " + d +
+                 "/colmean.o --header " + d + "/colmean.h") &&
+             run(xprc() + " " + src("argmax.xpr") + " --target cuda:sm_80 -o " + d +
+                 "/argmax.o --header " + d + "/argmax.h") &&
+             run(std::string(XPR_CC) + " -std=c11 -O2 -Wall -Werror -ffp-contract=off -I" + d +
+                 " " + src("reduce_main.c") + " " + d + "/colmean.o " + d + "/argmax.o " +
+                 XPR_RT_LIB + " -lm -lpthread -ldl -o " + d + "/reduce_main");
   }
   static void TearDownTestSuite() {
     // The program stays one level up for scripts/device/bundle.sh (renamed into place whole).
@@ -86,10 +95,12 @@ protected:
     const fs::path tmp = keep.string() + "." + std::to_string(::getpid());
     if (built_ && fs::copy_file(prog(), tmp, fs::copy_options::overwrite_existing, ec))
       fs::rename(tmp, keep, ec);
-    const fs::path keep_bs = fs::path(XPR_AOT_WORK_DIR) / "bs_main";
-    const fs::path tmp_bs = keep_bs.string() + "." + std::to_string(::getpid());
-    if (built_ && fs::copy_file(dir() / "bs_main", tmp_bs, fs::copy_options::overwrite_existing, ec))
-      fs::rename(tmp_bs, keep_bs, ec);
+    for (const char *p : {"bs_main", "reduce_main"}) {
+      const fs::path keep_p = fs::path(XPR_AOT_WORK_DIR) / p;
+      const fs::path tmp_p = keep_p.string() + "." + std::to_string(::getpid());
+      if (built_ && fs::copy_file(dir() / p, tmp_p, fs::copy_options::overwrite_existing, ec))
+        fs::rename(tmp_p, keep_p, ec);
+    }
     fs::remove_all(dir(), ec);
   }
   void SetUp() override { ASSERT_TRUE(built_) << log_; }
@@ -104,6 +115,13 @@ TEST_F(AotCuda, FakeDriverRunsTheWholeObject) {
                       " fake 100003");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("fake: 100003 elements, 0 failure(s)"), std::string::npos) << out;
+}
+
+TEST_F(AotCuda, FakeDriverRunsReductionsInPasses) {
+  auto [rc, out] = sh("env LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) + " " +
+                      (dir() / "reduce_main").string() + " fake");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("fake: 0 failure(s)"), std::string::npos) << out;
 }
 
 TEST_F(AotCuda, WithoutADriverTheCallFailsCleanly) {
@@ -136,6 +154,10 @@ TEST_F(AotCuda, RealGpuComputesTheSameAsTheProgram) {
   std::tie(rc, out) = sh((dir() / "bs_main").string() + " 1000000");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("0 beyond 4e-6"), std::string::npos) << out;
+  // Reductions: the column mean and argmax, exact (the inputs are small integers).
+  std::tie(rc, out) = sh((dir() / "reduce_main").string() + " real");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("real: 0 failure(s)"), std::string::npos) << out;
 }
 
 TEST_F(AotCuda, ProgramLinksWithoutLlvmMlirOrCuda) {
@@ -165,14 +187,14 @@ TEST_F(AotCuda, HeaderSaysWhereItRuns) {
 
 TEST_F(AotCuda, XprcDiagnostics) {
   const std::string d = dir().string();
-  std::ofstream(dir() / "red.xpr") << "input a: f32[n]\noutput t = sum(a)\n";
-  auto [rc, out] = sh(xprc() + " " + d + "/red.xpr --target cuda:sm_80 -o " + d + "/red.o");
-  EXPECT_EQ(rc, 1) << out;
-  EXPECT_NE(out.find("error: xprc --target cuda:sm_80: this script has a reduction (sum), and the "
-                     "cuda target does not run reductions yet; compile it for a CPU target"),
-            std::string::npos)
-      << out;
-  EXPECT_FALSE(fs::exists(dir() / "red.o"));
+  // A reduction: its passes are in the PTX (the first pass with the map fused, the combining
+  // pass, the mean's finishing kernel), reducing by warp shuffles, without atomics.
+  std::ofstream(dir() / "red.xpr") << "input a: f16[n]\noutput t = mean(a * 2)\n";
+  auto [rc, out] = sh(xprc() + " " + d + "/red.xpr --target cuda:sm_80 --emit=ptx");
+  EXPECT_EQ(rc, 0) << out;
+  for (const char *want : {".entry xk0(", ".entry xk1(", ".entry xk2(", "shfl.sync.down"})
+    EXPECT_NE(out.find(want), std::string::npos) << want << " in\n" << out;
+  EXPECT_EQ(out.find("atom."), std::string::npos) << out;
   std::tie(rc, out) = sh(xprc() + " " + src("saxpy.xpr") + " --target cuda:sm_60 -o " + d + "/x.o");
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("expected cuda:sm_XX with XX the compute capability"), std::string::npos) << out;

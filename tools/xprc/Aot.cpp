@@ -4,6 +4,7 @@
 
 #include "compiler/codegen/CpuJit.h"
 #include "compiler/codegen/GpuJit.h"
+#include "compiler/codegen/ReduceKernel.h"
 #include "compiler/passes/Pipeline.h"
 #include "frontend/Frontend.h"
 #include "runtime/KernelCache.h"
@@ -194,10 +195,11 @@ std::vector<cg::Layout> eager_layouts(const passes::Plan &plan, const passes::Ke
 }
 
 struct StepCode {
-  std::unique_ptr<rt::KernelCode> code;          // a reduce step's: its map
+  std::unique_ptr<rt::KernelCode> code;          // a reduce step's: its map (cuda: its first pass)
   std::vector<std::vector<cg::Layout>> variants; // the last one all Strided
   std::vector<int> kernel_index;                 // per variant
   std::shared_ptr<const rt::KernelCode> block;   // a reduce step's block kernel, if the JIT has one
+  std::unique_ptr<rt::KernelCode> combine, finish; // cuda: a reduce step's later passes
 };
 
 std::string layout_name(cg::Layout l) {
@@ -218,6 +220,35 @@ std::int64_t op_word(ir::Op op) {
   default: break;
   }
   throw Error(ErrorKind::Internal, fmt::format("'{}' is not a reduction", ir::op_name(op)));
+}
+
+/// A cuda object's first pass of a reduce step: the map fused into the GPU's block reduction,
+/// made as the JIT makes it. Throws Error(Runtime) for what the cuda target does not reduce.
+std::unique_ptr<rt::KernelCode> gpu_first_pass(const passes::ReduceStep &r, int step,
+                                               const AotOptions &opts) {
+  const ir::Graph &map = r.map.kernel;
+  const DType value = map.outputs.size() == 1 ? map.type(map.outputs[0].value).dtype : DType::Bool;
+  if (map.outputs.size() != 1 || !cg::gpu_reduce_supported(r.op, value))
+    throw Error(ErrorKind::Runtime,
+                fmt::format("xprc --target {}: the cuda target does not run {} of {} yet; compile "
+                            "this script for a CPU target",
+                            opts.target_label, ir::op_name(r.op), dtype_name(value)));
+  passes::KernelStep ks = r.map;
+  ks.kernel = cg::make_reduce_kernel(map, r.op);
+  return std::make_unique<rt::KernelCode>(ks, step);
+}
+
+/// Whether a reduce step's reduced dims are its last ones: the GPU's [kept, reduced] order is
+/// then the iteration space's own.
+bool reduced_dims_last(const passes::ReduceStep &r, int rank) {
+  std::vector<bool> red(static_cast<std::size_t>(rank), false);
+  for (int a : r.axes) red.at(static_cast<std::size_t>(a)) = true;
+  bool seen = false;
+  for (int d = 0; d < rank; ++d) {
+    if (seen && !red[static_cast<std::size_t>(d)]) return false;
+    seen = seen || red[static_cast<std::size_t>(d)];
+  }
+  return true;
 }
 
 struct Lowered {
@@ -314,28 +345,39 @@ Lowered lower(const SourceFile &src, const AotOptions &opts) {
   for (std::size_t s = 0; s < plan.steps.size(); ++s) {
     const Step &step = plan.steps[s];
     const bool reduce = step.kind == Step::Kind::Reduce;
-    if (reduce && opts.cuda_sm)
-      throw Error(ErrorKind::Runtime,
-                  fmt::format("xprc --target {}: this script has a reduction ({}), and the cuda "
-                              "target does not run reductions yet; compile it for a CPU target",
-                              opts.target_label, ir::op_name(step.reduce.op)));
+    const bool gpu_reduce = reduce && opts.cuda_sm;
     const passes::KernelStep &ks = reduce ? step.reduce.map : step.kernel;
     const int rank = static_cast<int>(ks.iter_dims.size());
     StepCode sc;
-    // The kernel exactly as the JIT compiles it: literals hoisted into param slots.
-    sc.code = std::make_unique<rt::KernelCode>(ks, static_cast<int>(s));
+    // The kernel exactly as the JIT compiles it: literals hoisted into param slots. On a cuda
+    // target a reduce step's kernel is the GPU's first pass, the map fused into it
+    // (runtime/cuda/CudaExecute.cpp, run_reduce).
+    if (gpu_reduce) {
+      sc.code = gpu_first_pass(step.reduce, static_cast<int>(s), opts);
+    } else {
+      sc.code = std::make_unique<rt::KernelCode>(ks, static_cast<int>(s));
+    }
     std::vector<cg::Layout> eager = eager_layouts(plan, ks);
     const std::size_t nin = ks.inputs.size();
-    // A reduce step's map writes one value per iteration into a contiguous scratch block.
+    // The GPU reads a reduce step's inputs over [kept, reduced]: a contiguous input stays so
+    // only where the reduced dims are already last.
+    if (gpu_reduce && !reduced_dims_last(step.reduce, rank))
+      for (cg::Layout &l : eager)
+        if (l == cg::Layout::Contiguous) l = cg::Layout::Strided;
+    // A reduce step's map writes one value per iteration into a contiguous scratch block (on
+    // the GPU: one partial per unit).
     if (reduce) eager.push_back(cg::Layout::Contiguous);
     std::vector<cg::Layout> strided(eager.size(), cg::Layout::Strided);
     if (reduce) strided.back() = cg::Layout::Contiguous;
     sc.variants.push_back(eager);
     if (eager != strided) sc.variants.push_back(strided);
+    // argmin/argmax's GPU passes store (value, index) pairs: two partial arrays.
+    const std::size_t gpu_outs = gpu_reduce && cg::is_arg_reduce(step.reduce.op) ? 2 : 1;
     for (const auto &lay : sc.variants)
       sc.kernel_index.push_back(add_kernel(
           sc.code->kernel(), rank, {lay.begin(), lay.begin() + static_cast<long>(nin)},
-          {lay.begin() + static_cast<long>(nin), lay.end()},
+          gpu_reduce ? std::vector<cg::Layout>(gpu_outs, cg::Layout::Contiguous)
+                     : std::vector<cg::Layout>(lay.begin() + static_cast<long>(nin), lay.end()),
           fmt::format("{}__xpr_k{}_{}{}", opts.name, s, reduce ? "m" : "", tag_of(lay))));
 
     W.put(reduce ? XPR_RT_STEP_REDUCE : XPR_RT_STEP_KERNEL);
@@ -373,7 +415,9 @@ Lowered lower(const SourceFile &src, const AotOptions &opts) {
       // The JIT's block kernel (runtime/Reduce.cpp, make_reduce_code), compiled for the eager
       // layouts; libxpr_rt uses it exactly when the JIT would and these layouts match.
       const std::vector<cg::Layout> ins(eager.begin(), eager.begin() + static_cast<long>(nin));
-      if (std::none_of(ins.begin(), ins.end(), [](cg::Layout l) { return l == cg::Layout::Strided; }))
+      const bool any_strided = std::any_of(ins.begin(), ins.end(),
+                                           [](cg::Layout l) { return l == cg::Layout::Strided; });
+      if (!gpu_reduce && !any_strided)
         sc.block = rt::make_reduce_code(r, static_cast<int>(s));
       if (sc.block) {
         W.put(1);
@@ -383,6 +427,37 @@ Lowered lower(const SourceFile &src, const AotOptions &opts) {
         for (cg::Layout l : ins) W.put(static_cast<std::int64_t>(l));
       } else {
         W.put(0);
+      }
+      if (!gpu_reduce) {
+        W.put(0);
+      } else {
+        // The GPU's later passes: combining the partials, then the mean's division and the
+        // output's dtype where they apply (the last pass writes the output otherwise).
+        const DType value = map.type(map.outputs[0].value).dtype;
+        const DType vt = cg::reduce_partial_dtype(r.op, value);
+        const DType result = cg::is_arg_reduce(r.op) ? DType::I64 : value;
+        const DType out = plan.buffers[static_cast<std::size_t>(r.output)].type.dtype;
+        const std::vector<cg::Layout> partials(gpu_outs, cg::Layout::Contiguous);
+        W.put(1);
+        W.put(static_cast<std::int64_t>(vt));
+        passes::KernelStep cs;
+        cs.kernel = cg::make_combine_kernel(r.op, vt);
+        sc.combine = std::make_unique<rt::KernelCode>(cs, static_cast<int>(s));
+        W.put(add_kernel(sc.combine->kernel(), 1, partials, partials,
+                         fmt::format("{}__xpr_k{}_c", opts.name, s)));
+        put_slots(*sc.combine);
+        if (r.op != ir::Op::Mean && out == result) {
+          W.put(-1);
+          W.put(0);
+        } else {
+          passes::KernelStep fs;
+          fs.kernel = cg::make_finish_kernel(r.op, result, out);
+          if (r.op == ir::Op::Mean) fs.params = {XPR_RT_SLOT_COUNT};
+          sc.finish = std::make_unique<rt::KernelCode>(fs, static_cast<int>(s));
+          W.put(add_kernel(sc.finish->kernel(), 1, {cg::Layout::Contiguous},
+                           {cg::Layout::Contiguous}, fmt::format("{}__xpr_k{}_f", opts.name, s)));
+          put_slots(*sc.finish);
+        }
       }
     }
     L.steps.push_back(std::move(sc));
@@ -430,7 +505,10 @@ void compile_gpu(Lowered &L, const AotOptions &opts) {
     bool strided = false;
     for (cg::Layout l : k.spec.spec.inputs) strided |= l == cg::Layout::Strided;
     for (cg::Layout l : k.spec.spec.outputs) strided |= l == cg::Layout::Strided;
-    k.spec.vector = strided ? 1 : cg::gpu_vector_width(*k.kernel, k.spec.spec);
+    // Reduce kernels (a cuda object's reduction passes) read one value per thread step.
+    k.spec.vector = strided || cg::is_reduce_kernel(*k.kernel)
+                        ? 1
+                        : cg::gpu_vector_width(*k.kernel, k.spec.spec);
     k.name = fmt::format("xk{}", i);
     gks.push_back(std::move(k));
   }
@@ -672,7 +750,13 @@ std::string header_text(const Lowered &L, const AotOptions &opts, const SourceFi
                        L.cubin.empty() ? "(" + comment_safe(L.cubin_note) + "; the driver compiles "
                                              "the PTX on first use)"
                                        : "and " + L.cubin_note);
-  if (L.plan.reduce_count() > 0)
+  if (L.plan.reduce_count() > 0 && opts.cuda_sm)
+    doc += fmt::format(" * Reductions ({} step(s)) run in the cuda target's fixed order (blocks of "
+                       "256 threads, chunks\n * of 16384 values, no atomics): the same bits on "
+                       "every run and GPU. An output of a\n * reduction may not share memory "
+                       "with any input.\n *\n",
+                       L.plan.reduce_count());
+  else if (L.plan.reduce_count() > 0)
     doc += fmt::format(" * Reductions ({} step(s)) run in the JIT's fixed block order: results do "
                        "not depend on the\n * thread count. An output of a reduction may not share "
                        "memory with any input.\n *\n",

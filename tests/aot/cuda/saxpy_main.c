@@ -11,22 +11,11 @@
  * Prints one line per failed check and exits 1 if any failed. */
 #include "saxpy.h"
 
-#include <dlfcn.h>
+#include "fake_check.h"
+
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures = 0;
-#define CHECK(cond, ...)                                                                         \
-  do {                                                                                           \
-    if (!(cond)) {                                                                               \
-      ++failures;                                                                                \
-      printf("FAILED %s:%d: ", __FILE__, __LINE__);                                              \
-      printf(__VA_ARGS__);                                                                       \
-      printf("\n");                                                                              \
-    }                                                                                            \
-  } while (0)
 
 /* The kernel as the fake driver runs it: arguments in the GPU ABI's order. */
 static void emulate(void **args, int nargs, unsigned grid, unsigned block) {
@@ -69,21 +58,10 @@ int main(int argc, char **argv) {
     return failures ? 1 : 0;
   }
   const int fake = !strcmp(mode, "fake");
-  int (*launches)(void) = NULL, (*modules)(void) = NULL;
-  const char *(*last_module)(void) = NULL;
-  if (fake) {
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL); /* the same instance libxpr_rt gets */
-    void (*set_kernel)(void (*)(void **, int, unsigned, unsigned)) =
-        lib ? (void (*)(void (*)(void **, int, unsigned, unsigned)))dlsym(lib, "xpr_fake_cuda_set_kernel") : NULL;
-    if (!set_kernel) {
-      printf("FAILED: the fake libcuda.so.1 is not on the library path\n");
-      return 1;
-    }
-    set_kernel(emulate);
-    launches = (int (*)(void))dlsym(lib, "xpr_fake_cuda_launches");
-    modules = (int (*)(void))dlsym(lib, "xpr_fake_cuda_modules_loaded");
-    last_module = (const char *(*)(void))dlsym(lib, "xpr_fake_cuda_last_module");
-  }
+  fake_driver_t fd = {NULL, NULL, NULL};
+  if (fake && !fake_driver_open(emulate, &fd)) return 1;
+  int (*launches)(void) = fd.launches, (*modules)(void) = fd.modules;
+  const char *(*last_module)(void) = fd.last_module;
   const int64_t n = argc > 2 ? atoll(argv[2]) : 1000;
   float *a = malloc((size_t)(2 * n + 1) * sizeof *a), *b = malloc((size_t)(n + 1) * sizeof *b);
   float *r = malloc((size_t)(2 * n + 1) * sizeof *r), *want = malloc((size_t)(n + 1) * sizeof *want);
