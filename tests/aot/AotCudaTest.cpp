@@ -5,6 +5,7 @@
 //   strided and in-place arguments, errors before launch);
 // - without any driver, and against the toolkit's stub driver (a clean XPR_RT_EDEVICE);
 // - with reductions (tests/aot/cuda/reduce_main.c: a column mean and an argmax, in passes);
+// - on tests/gpu's PTX simulator, the objects' kernels themselves;
 // - on a real GPU where there is one (skipped with a message elsewhere);
 // and xprc's own diagnostics for the target.
 #include "tests/aot/Shell.h"
@@ -122,6 +123,19 @@ TEST_F(AotCuda, FakeDriverRunsReductionsInPasses) {
                       (dir() / "reduce_main").string() + " fake");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("fake: 0 failure(s)"), std::string::npos) << out;
+}
+
+// The objects' own PTX on tests/gpu's PTX simulator (the fake driver with
+// XPR_FAKE_CUDA_SIMULATE=1): the programs' "real" checks, which compare with exact C results.
+TEST_F(AotCuda, SimulatedGpuRunsTheObjectsKernels) {
+  const std::string env = "env LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) +
+                          " XPR_FAKE_CUDA_SIMULATE=1 ";
+  auto [rc, out] = sh(env + (dir() / "reduce_main").string() + " real");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("real: 0 failure(s)"), std::string::npos) << out;
+  std::tie(rc, out) = sh(env + prog() + " real 100003");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("real: 100003 elements, 0 failure(s)"), std::string::npos) << out;
 }
 
 TEST_F(AotCuda, WithoutADriverTheCallFailsCleanly) {

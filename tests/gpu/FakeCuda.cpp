@@ -3,6 +3,11 @@
 // a kernel the test registers, with the launch's parameter values. It exercises everything of
 // the cuda target except the GPU itself: loading the driver by name, devices, transfers, the
 // kernel ABI as the runtime marshals it, module loading and caching, launch configuration.
+// With XPR_FAKE_CUDA_SIMULATE=1 and no kernel registered, a launch runs the kernel's own PTX in
+// tests/gpu/PtxSim.cpp instead: the GPU test suite then runs here, on a software GPU.
+#include "tests/gpu/PtxSim.h"
+
+#include <cstdio>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +24,7 @@ using Kernel = void (*)(void **args, int nargs, unsigned grid, unsigned block);
 struct Function {
   std::string name;
   int nparams = 0;
+  const std::string *module_text = nullptr; ///< the PTX it was found in (the module owns both)
 };
 struct Module {
   std::string text;
@@ -32,6 +38,12 @@ Kernel g_kernel = nullptr;
 int g_launches = 0;
 int g_modules_loaded = 0;
 std::string g_last_module; // the text of the last module loaded
+std::string g_sim_error;   // why the last simulated launch failed
+
+bool simulating() {
+  const char *e = std::getenv("XPR_FAKE_CUDA_SIMULATE");
+  return e && *e && *e != '0';
+}
 int g_htod = 0, g_dtoh = 0;  // host-to-device and device-to-host copies
 
 } // namespace
@@ -43,6 +55,8 @@ void xpr_fake_cuda_set_kernel(Kernel k) { g_kernel = k; }
 int xpr_fake_cuda_launches() { return g_launches; }
 int xpr_fake_cuda_modules_loaded() { return g_modules_loaded; }
 const char *xpr_fake_cuda_last_module() { return g_last_module.c_str(); }
+/// 1 when launches without a registered kernel run their PTX (XPR_FAKE_CUDA_SIMULATE=1).
+int xpr_fake_cuda_simulating() { return simulating() ? 1 : 0; }
 void xpr_fake_cuda_copies(int *htod, int *dtoh) {
   *htod = g_htod;
   *dtoh = g_dtoh;
@@ -57,6 +71,7 @@ CUresult cuDriverGetVersion(int *v) {
 CUresult cuGetErrorName(CUresult r, const char **s) {
   *s = r == 200   ? "CUDA_ERROR_INVALID_IMAGE"
        : r == 500 ? "CUDA_ERROR_NOT_FOUND"
+       : r == 719 ? "CUDA_ERROR_LAUNCH_FAILED"
                   : "CUDA_ERROR_UNKNOWN";
   return 0;
 }
@@ -170,7 +185,7 @@ CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
   const std::string &t = static_cast<Module *>(m)->text;
   if (t.find(".entry " + std::string(name) + "(") == std::string::npos) return 500;
   auto *mod = static_cast<Module *>(m);
-  Function *fn = mod->functions.emplace_back(new Function{name, 0}).get();
+  Function *fn = mod->functions.emplace_back(new Function{name, 0, &mod->text}).get();
   const std::string p = std::string(".param .u64 ") + name + "_param_";
   for (std::size_t at = t.find(p); at != std::string::npos; at = t.find(p, at + 1))
     ++fn->nparams;
@@ -181,7 +196,17 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
                         unsigned bz, unsigned, void *, void **args, void **) {
   if (gy != 1 || gz != 1 || by != 1 || bz != 1 || gx == 0 || bx == 0) return 1;
   ++g_launches;
-  if (g_kernel) g_kernel(args, static_cast<Function *>(f)->nparams, gx, bx);
+  const Function *fn = static_cast<Function *>(f);
+  if (g_kernel) {
+    g_kernel(args, fn->nparams, gx, bx);
+  } else if (simulating()) {
+    g_sim_error = xpr::ptxsim::launch(*fn->module_text, fn->name, gx, bx, args);
+    if (!g_sim_error.empty()) {
+      std::fprintf(stderr, "fake libcuda.so.1: the PTX simulator failed: %s\n",
+                   g_sim_error.c_str());
+      return 719; // CUDA_ERROR_LAUNCH_FAILED
+    }
+  }
   return 0;
 }
 CUresult cuOccupancyMaxPotentialBlockSize(int *min_grid, int *block, void *, std::size_t (*)(int),
