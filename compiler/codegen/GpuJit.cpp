@@ -501,17 +501,25 @@ struct GpuJit::Impl {
       return b.create<LLVM::GEPOp>(loc, sptr, comps[c], warps, ArrayRef<LLVM::GEPArg>{at});
     };
 
-    stride_loop(b, it, bid, units, gdim, [&](Value u) {
+    // Unit u's chunk: [lo, hi) of row o, whose iterations start at base.
+    struct UnitRange {
+      Value lo, hi, base;
+    };
+    auto unit_range = [&](Value u) {
       Value o = b.create<arith::DivUIOp>(loc, u, chunks);
       Value c = b.create<arith::SubIOp>(loc, u, b.create<arith::MulIOp>(loc, o, chunks));
       Value lo = b.create<arith::MulIOp>(loc, c, clen);
       Value hi = b.create<arith::MinUIOp>(loc, n, b.create<arith::AddIOp>(loc, lo, clen));
-      Value base = b.create<arith::MulIOp>(loc, o, n);
-      auto fold = b.create<scf::ForOp>(
-          loc, b.create<arith::AddIOp>(loc, lo, tid), hi, cit(kGpuReduceThreads),
+      return UnitRange{lo, hi, b.create<arith::MulIOp>(loc, o, n)};
+    };
+    // Thread t's part of a unit: the values t, t + 256, ... of the chunk, folded in sequence
+    // from the identity.
+    auto fold = [&](const UnitRange &r, Value t) {
+      auto loop = b.create<scf::ForOp>(
+          loc, b.create<arith::AddIOp>(loc, r.lo, t), r.hi, cit(kGpuReduceThreads),
           ValueRange(identity),
           [&](OpBuilder &, Location, Value j, ValueRange acc) {
-            Value i = b.create<arith::AddIOp>(loc, base, j);
+            Value i = b.create<arith::AddIOp>(loc, r.base, j);
             const std::vector<Value> offs = strided_offsets(b, f, i, nops);
             auto lane_value = [&](int output) {
               Value x = em.value(i, offs, output);
@@ -529,30 +537,65 @@ struct GpuJit::Impl {
             }
             b.create<scf::YieldOp>(loc, ValueRange(combine(Acc(acc.begin(), acc.end()), step)));
           });
-      Acc v = tree(Acc(fold.getResults().begin(), fold.getResults().end()), 16);
-      when(lane0, [&] {
-        for (std::size_t k = 0; k < v.size(); ++k)
-          b.create<LLVM::StoreOp>(loc, v[k], slot(k, warp));
-      });
-      b.create<gpu::BarrierOp>(loc);
-      when(icmp(arith::CmpIPredicate::eq, warp, cit(0)), [&] {
-        // Lanes 0..7 hold the warps' values; the others the identity (read from a valid slot).
-        Value k = b.create<arith::MinUIOp>(loc, lane, cit(kWarps - 1));
-        Value mine = icmp(arith::CmpIPredicate::ult, lane, cit(kWarps));
-        Acc w;
-        for (std::size_t q = 0; q < comps.size(); ++q)
-          w.push_back(sel(mine, b.create<LLVM::LoadOp>(loc, comps[q], slot(q, k)), identity[q]));
-        Acc r = tree(w, kWarps / 2);
+      return Acc(loop.getResults().begin(), loop.getResults().end());
+    };
+    auto store_unit = [&](Value u, const Acc &r) {
+      for (std::size_t q = 0; q < nout; ++q) {
+        Value dst = b.create<LLVM::GEPOp>(loc, ptr, comps[q], outs[q], ArrayRef<LLVM::GEPArg>{u});
+        b.create<LLVM::StoreOp>(loc, r[q], dst);
+      }
+    };
+    // The schedule follows the block size the runtime launches with. Blocks of
+    // kGpuReduceThreads: a block per unit, 8 warps combined through shared memory. Any other
+    // (kGpuReduceWarpBlock): a warp per unit, each lane playing the block's threads l, l + 32,
+    // ..., l + 224 and combining their values in the block schedule's very order, so results
+    // are the same bits; short rows then keep no idle warps, barriers or shared memory.
+    Value ntid = idx(b.create<gpu::BlockDimOp>(loc, gpu::Dimension::x));
+    Value block_mode = icmp(arith::CmpIPredicate::eq, ntid, cit(kGpuReduceThreads));
+    auto mode = b.create<scf::IfOp>(loc, block_mode, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&mode.getThenRegion().front());
+      stride_loop(b, it, bid, units, gdim, [&](Value u) {
+        Acc v = tree(fold(unit_range(u), tid), 16);
         when(lane0, [&] {
-          for (std::size_t q = 0; q < nout; ++q) {
-            Value dst =
-                b.create<LLVM::GEPOp>(loc, ptr, comps[q], outs[q], ArrayRef<LLVM::GEPArg>{u});
-            b.create<LLVM::StoreOp>(loc, r[q], dst);
-          }
+          for (std::size_t k = 0; k < v.size(); ++k)
+            b.create<LLVM::StoreOp>(loc, v[k], slot(k, warp));
         });
+        b.create<gpu::BarrierOp>(loc);
+        when(icmp(arith::CmpIPredicate::eq, warp, cit(0)), [&] {
+          // Lanes 0..7 hold the warps' values; the others the identity (read from a valid slot).
+          Value k = b.create<arith::MinUIOp>(loc, lane, cit(kWarps - 1));
+          Value mine = icmp(arith::CmpIPredicate::ult, lane, cit(kWarps));
+          Acc w;
+          for (std::size_t q = 0; q < comps.size(); ++q)
+            w.push_back(sel(mine, b.create<LLVM::LoadOp>(loc, comps[q], slot(q, k)), identity[q]));
+          Acc r = tree(w, kWarps / 2);
+          when(lane0, [&] { store_unit(u, r); });
+        });
+        b.create<gpu::BarrierOp>(loc); // the slots are reused by the next unit
       });
-      b.create<gpu::BarrierOp>(loc); // the slots are reused by the next unit
-    });
+    }
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&mode.getElseRegion().front());
+      Value per_block = b.create<arith::ShRUIOp>(loc, ntid, cit(5));
+      Value first =
+          b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, bid, per_block), warp);
+      stride_loop(b, it, first, units, b.create<arith::MulIOp>(loc, gdim, per_block), [&](Value u) {
+        const UnitRange r = unit_range(u);
+        // Warp k's tree result of the block schedule, for each k, in lane 0.
+        std::vector<Acc> w;
+        for (int k = 0; k < kWarps; ++k)
+          w.push_back(tree(fold(r, b.create<arith::AddIOp>(loc, lane, cit(32 * k))), 16));
+        // The cross-warp tree (w = 4, 2, 1) on lane 0's values, as warp 0 combines the slots.
+        for (int width = kWarps / 2; width >= 1; width /= 2)
+          for (int k = 0; k < width; ++k)
+            w[static_cast<std::size_t>(k)] = combine(w[static_cast<std::size_t>(k)],
+                                                     w[static_cast<std::size_t>(k + width)]);
+        when(lane0, [&] { store_unit(u, w[0]); });
+      });
+    }
     b.create<gpu::ReturnOp>(loc);
     if (failed(verify(*f.top))) internal("generated MLIR does not verify");
     return std::move(f.top);

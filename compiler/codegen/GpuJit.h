@@ -36,12 +36,15 @@ namespace xpr::cg {
 ///   i64  n, units, chunks, chunk_len
 /// Row o = u / chunks of unit u reduces iterations [o*n, o*n + n); its chunk c = u % chunks the
 /// values [c*chunk_len, min(n, (c+1)*chunk_len)) of the row. Launch it with blocks of exactly
-/// kGpuReduceThreads threads and any grid (blocks take units grid-stride). Each unit stores one
-/// value at partials[u], always combined in the same order: thread t accumulates values t,
-/// t + 256, ... of the chunk in sequence, the 32 lanes of a warp combine by a shuffle tree (lane l
-/// with lane l + w, w = 16 ... 1), then the 8 warps' results the same way (w = 4, 2, 1). The
-/// order depends on n and the constants alone, never on the device or the grid. The spec has the
-/// map's inputs and one Contiguous output (the partials); vector must be 1.
+/// kGpuReduceThreads threads (a block per unit, taking units grid-stride) or of
+/// kGpuReduceWarpBlock threads (a warp per unit: for short chunks, where most of a block would
+/// idle), and any grid. Each unit stores one value at partials[u], always combined in the same
+/// order: thread t accumulates values t, t + 256, ... of the chunk in sequence, the 32 lanes of
+/// a warp combine by a shuffle tree (lane l with lane l + w, w = 16 ... 1), then the 8 warps'
+/// results the same way (w = 4, 2, 1). In the warp schedule lane l plays threads l, l + 32, ...,
+/// l + 224 and combines in that same order: both schedules give the same bits. The order depends
+/// on n and the constants alone, never on the device, the grid or the schedule. The spec has
+/// the map's inputs and one Contiguous output (the partials); vector must be 1.
 struct GpuKernelSpec {
   KernelSpec spec;
   bool index64 = true;
@@ -52,6 +55,13 @@ struct GpuKernelSpec {
 /// (64 per thread): fixed, since they fix the order of every float sum.
 inline constexpr int kGpuReduceThreads = 256;
 inline constexpr std::int64_t kGpuReduceChunk = 16384;
+/// The block size of the warp schedule (4 independent warps), and the chunk length up to which
+/// the runtimes launch it: a chunk of at most 256 values gives each of the block schedule's
+/// threads one value at most.
+inline constexpr int kGpuReduceWarpBlock = 128;
+inline bool gpu_reduce_warp_schedule(std::int64_t chunk_len) {
+  return chunk_len <= kGpuReduceThreads;
+}
 
 /// The vector width for a kernel whose operands are all Contiguous or Scalar: 16 bytes of its
 /// widest operand (4 × f32, 2 × f64), at most 4 elements; 1 when any operand is Strided.

@@ -415,7 +415,12 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     const std::int64_t clen = (len + chunks - 1) / chunks;
     for (std::int64_t x : {len, units, chunks, std::max<std::int64_t>(clen, 1)})
       vals.push_back(static_cast<std::uint64_t>(x));
-    launch_with(kc, spec, f, vals, launch_config_blocks(dev, f, units, cg::kGpuReduceThreads));
+    // Short chunks: a warp per unit (the same bits, GpuJit.h), 4 units per block.
+    const bool warps = cg::gpu_reduce_warp_schedule(std::max<std::int64_t>(clen, 1));
+    const int threads = warps ? cg::kGpuReduceWarpBlock : cg::kGpuReduceThreads;
+    const std::int64_t blocks = warps ? (units + threads / 32 - 1) / (threads / 32) : units;
+    launch_with(kc, spec, f, vals,
+                launch_config_blocks(dev, f, blocks, static_cast<unsigned>(threads)));
   };
 
   // Pass 1: the map, fused.

@@ -3,6 +3,7 @@
 // plus structural checks of the PTX itself. Needs no GPU; the ptxas part skips without the CUDA
 // toolkit.
 #include "tests/differential/Gen.h"
+#include "tests/gpu/ReduceGraphs.h"
 
 #include "compiler/codegen/GpuJit.h"
 #include "compiler/codegen/ReduceKernel.h"
@@ -205,13 +206,7 @@ void add_reductions(Corpus &c) {
       const bool arg = is_arg_reduce(op);
       if (!reduce_kernel_supported(op, dt) && !arg) continue;
       const std::vector<Layout> out(arg ? 2 : 1, Layout::Contiguous);
-      ir::Graph map;
-      ir::Node in;
-      in.op = ir::Op::Input;
-      in.name = "x";
-      in.type = ir::Type{dt, {ir::Dim::symbol("r"), ir::Dim::symbol("n")}};
-      map.outputs.push_back(ir::Output{"out0", map.add(std::move(in))});
-      const ir::Graph k = make_reduce_kernel(map, op);
+      const ir::Graph k = make_reduce_kernel(testing::row_input_map(dt), op);
       const std::string what = fmt::format("{} of {}", ir::op_name(op), dtype_name(dt));
       c.add(k, 2, {Layout::Contiguous}, out, false, false, what + " contiguous");
       c.add(k, 2, {Layout::Strided}, out, true, false, what + " strided");
@@ -418,29 +413,33 @@ std::string reduce_ptx_of(const std::string &script, bool index64) {
 
 TEST(Ptx, ReduceKernelsFuseTheMapAndCombineInAFixedTree) {
   // sum(a * b): the product is computed in registers and folded; nothing is stored but the one
-  // partial per unit; the tree is 5 + 3 shuffle steps, the warps meet in shared memory.
+  // partial per unit. Two schedules, chosen by the block size (%ntid.x): the block schedule's
+  // tree is 5 + 3 shuffle steps with the warps meeting in shared memory; the warp schedule's is
+  // 8 trees of 5 (one per block-schedule warp a lane plays), combined in registers.
+  constexpr int kBlock = 5 + 3, kWarp = 8 * 5, kBoth = kBlock + kWarp;
   std::string ptx =
       reduce_ptx_of("input a: f32[n]\ninput b: f32[n]\noutput s = sum(a * b)\n", false);
   EXPECT_NE(ptx.find("mul.rn.f32"), std::string::npos) << ptx;
-  EXPECT_EQ(count(ptx, "shfl.sync.down.b32"), 8) << ptx;
+  EXPECT_NE(ptx.find("%ntid.x"), std::string::npos) << ptx;
+  EXPECT_EQ(count(ptx, "shfl.sync.down.b32"), kBoth) << ptx;
   EXPECT_GE(count(ptx, "bar.sync"), 2) << ptx;
   EXPECT_NE(ptx.find(".shared .align 8 .b8 k_warps[64]"), std::string::npos) << ptx;
-  EXPECT_EQ(count(ptx, "st.global"), 1) << ptx;
+  EXPECT_EQ(count(ptx, "st.global"), 2) << "one store per schedule\n" << ptx;
   EXPECT_EQ(count(ptx, "atom."), 0) << "no atomics: the order is fixed\n" << ptx;
   // f64 values cross lanes as two 32-bit halves.
   std::string ptx64 = reduce_ptx_of("input a: f64[n, m]\noutput s = max(a, axis=1)\n", true);
-  EXPECT_EQ(count(ptx64, "shfl.sync.down.b32"), 16) << ptx64;
+  EXPECT_EQ(count(ptx64, "shfl.sync.down.b32"), 2 * kBoth) << ptx64;
   // argmax: (value, index) pairs, both through every shuffle; f32 values with i64 indices.
   std::string am = reduce_ptx_of("input a: f32[n]\noutput s = argmax(a)\n", false);
-  EXPECT_EQ(count(am, "shfl.sync.down.b32"), 8 * 3) << am;
+  EXPECT_EQ(count(am, "shfl.sync.down.b32"), 3 * kBoth) << am;
   EXPECT_NE(am.find("_warps[128]"), std::string::npos) << am;
-  // One unit's value and its index (LLVM may store the index as two 32-bit halves).
-  EXPECT_EQ(count(am, "st.global.f32"), 1) << am;
-  EXPECT_GE(count(am, "st.global"), 2) << am;
+  // One unit's value and its index per schedule (LLVM may store the index as two halves).
+  EXPECT_EQ(count(am, "st.global.f32"), 2) << am;
+  EXPECT_GE(count(am, "st.global"), 4) << am;
   EXPECT_EQ(count(am, "atom."), 0) << am;
   // Bytes (bool) widen to 32 bits to cross lanes.
   std::string any = reduce_ptx_of("input a: f32[n]\noutput s = any(a > 0)\n", false);
-  EXPECT_EQ(count(any, "shfl.sync.down.b32"), 8) << any;
+  EXPECT_EQ(count(any, "shfl.sync.down.b32"), kBoth) << any;
   EXPECT_NE(any.find("st.global.u8"), std::string::npos) << any;
 }
 

@@ -1,0 +1,151 @@
+// tests/gpu/PtxSimTest.cpp — GPU reduce kernels run on the PTX simulator (tests/gpu/PtxSim.h)
+// directly, without a driver: the two schedules (a block per unit, a warp per unit) give the same
+// bits for every grid, and both are the documented order of compiler/codegen/GpuJit.h, modelled
+// here in plain C++ (thread t folds values t, t + 256, ...; shuffle trees w = 16 ... 1 in each
+// warp, then w = 4, 2, 1 across the 8 warps). Also the simulator's own contract: an instruction
+// it does not know fails the launch with a message naming it.
+#include "tests/gpu/PtxSim.h"
+#include "tests/gpu/ReduceGraphs.h"
+
+#include "compiler/codegen/GpuJit.h"
+#include "compiler/codegen/ReduceKernel.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace xpr::cg {
+namespace {
+
+/// The PTX of `op` over x: dt[r, n] (a row reduction, contiguous), entry "k".
+std::string reduce_ptx(ir::Op op, DType dt) {
+  const ir::Graph k = make_reduce_kernel(testing::row_input_map(dt), op);
+  GpuKernel gk;
+  gk.kernel = &k;
+  gk.spec.spec.rank = 2;
+  gk.spec.spec.inputs = {Layout::Contiguous};
+  gk.spec.spec.outputs.assign(is_arg_reduce(op) ? 2 : 1, Layout::Contiguous);
+  gk.spec.index64 = true;
+  gk.name = "k";
+  static GpuJit jit;
+  return jit.compile_ptx({gk}, 80);
+}
+
+/// Launches the reduce ABI over rows × n values of x: one unit per row (n fits one chunk).
+/// Returns why it failed, or "".
+std::string run(const std::string &ptx, const void *x, void *values, void *indices,
+                std::int64_t rows, std::int64_t n, unsigned grid, unsigned block) {
+  std::vector<std::uint64_t> p;
+  p.push_back(reinterpret_cast<std::uintptr_t>(x));
+  p.push_back(reinterpret_cast<std::uintptr_t>(values));
+  if (indices) p.push_back(reinterpret_cast<std::uintptr_t>(indices));
+  const std::int64_t clen = std::max<std::int64_t>(n, 1);
+  for (std::int64_t v : {rows, n, n, rows, std::int64_t{1}, clen})
+    p.push_back(static_cast<std::uint64_t>(v));
+  std::vector<void *> args;
+  for (auto &v : p)
+    args.push_back(&v);
+  return ptxsim::launch(ptx, "k", grid, block, args.data());
+}
+
+/// The documented order, for a combination `comb` with identity `id`.
+template <typename T>
+T model(const T *row, std::int64_t n, T id, const std::function<T(T, T)> &comb) {
+  std::vector<T> t(kGpuReduceThreads, id);
+  for (int th = 0; th < kGpuReduceThreads; ++th)
+    for (std::int64_t j = th; j < n; j += kGpuReduceThreads)
+      t[static_cast<std::size_t>(th)] = comb(t[static_cast<std::size_t>(th)], row[j]);
+  auto tree = [&](std::vector<T> v, int widest) { // lane l with lane l + w (clamped to itself)
+    for (int w = widest; w >= 1; w /= 2) {
+      std::vector<T> o = v;
+      for (int l = 0; l < 32; ++l)
+        o[static_cast<std::size_t>(l)] = comb(v[static_cast<std::size_t>(l)],
+                                              v[static_cast<std::size_t>(l + w < 32 ? l + w : l)]);
+      v = o;
+    }
+    return v[0];
+  };
+  std::vector<T> warps(32, id);
+  for (int w = 0; w < 8; ++w)
+    warps[static_cast<std::size_t>(w)] =
+        tree(std::vector<T>(t.begin() + 32 * w, t.begin() + 32 * w + 32), 16);
+  return tree(warps, 4);
+}
+
+std::uint32_t bits(float f) {
+  std::uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+TEST(PtxSim, BothReduceSchedulesGiveTheDocumentedOrdersBits) {
+  if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  const std::string ptx = reduce_ptx(ir::Op::Sum, DType::F32);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1e4f, 1e4f);
+  for (std::int64_t n : {0, 1, 3, 31, 33, 256, 257, 1000, 4099}) {
+    const std::int64_t rows = 9;
+    std::vector<float> x(static_cast<std::size_t>(rows * n));
+    for (float &v : x)
+      v = u(rng) * (rng() % 7 == 0 ? 1e-6f : 1.0f); // magnitudes apart: the order shows in bits
+    std::vector<std::uint32_t> want(static_cast<std::size_t>(rows));
+    for (std::int64_t r = 0; r < rows; ++r)
+      want[static_cast<std::size_t>(r)] =
+          bits(model<float>(x.data() + r * n, n, 0.0f, [](float a, float b) { return a + b; }));
+    for (unsigned block : {256u, 128u})
+      for (unsigned grid : {1u, 2u, 5u}) {
+        std::vector<float> got(static_cast<std::size_t>(rows), -7.0f);
+        ASSERT_EQ(run(ptx, x.data(), got.data(), nullptr, rows, n, grid, block), "");
+        for (std::int64_t r = 0; r < rows; ++r)
+          EXPECT_EQ(bits(got[static_cast<std::size_t>(r)]), want[static_cast<std::size_t>(r)])
+              << "n " << n << " row " << r << " block " << block << " grid " << grid;
+      }
+  }
+}
+
+TEST(PtxSim, BothScheduleAgreeOnArgmaxPairs) {
+  if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  const std::string ptx = reduce_ptx(ir::Op::ArgMax, DType::F64);
+  // Ties everywhere (the smaller index wins), a NaN in one row (the first NaN wins).
+  const std::int64_t rows = 6, n = 300;
+  std::vector<double> x(static_cast<std::size_t>(rows * n));
+  for (std::int64_t i = 0; i < rows * n; ++i)
+    x[static_cast<std::size_t>(i)] = static_cast<double>((i * 37) % 11);
+  x[static_cast<std::size_t>(2 * n + 150)] = std::numeric_limits<double>::quiet_NaN();
+  x[static_cast<std::size_t>(2 * n + 290)] = std::numeric_limits<double>::quiet_NaN();
+  for (unsigned block : {256u, 128u}) {
+    std::vector<double> v(static_cast<std::size_t>(rows));
+    std::vector<std::int64_t> k(static_cast<std::size_t>(rows), -7);
+    ASSERT_EQ(run(ptx, x.data(), v.data(), k.data(), rows, n, 3, block), "");
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::int64_t want = 0;
+      for (std::int64_t j = 1; j < n; ++j) {
+        const double a = x[static_cast<std::size_t>(r * n + j)],
+                     b = x[static_cast<std::size_t>(r * n + want)];
+        if (!std::isnan(b) && (std::isnan(a) || a > b)) want = j;
+      }
+      EXPECT_EQ(k[static_cast<std::size_t>(r)], want) << "row " << r << " block " << block;
+    }
+  }
+}
+
+TEST(PtxSim, UnknownInstructionsFailTheLaunchByName) {
+  const std::string ptx = "//\n.version 8.0\n.target sm_80\n.address_size 64\n"
+                          ".visible .entry k(\n\t.param .u64 k_param_0\n)\n{\n"
+                          "\t.reg .b32 %r<3>;\n\tpopc.b32 %r1, %r2;\n\tret;\n}\n";
+  std::uint64_t p = 0;
+  void *args[] = {&p};
+  const std::string why = ptxsim::launch(ptx, "k", 1, 32, args);
+  EXPECT_NE(why.find("unsupported instruction 'popc.b32'"), std::string::npos) << why;
+  EXPECT_NE(ptxsim::launch(ptx, "nope", 1, 32, args).find("no entry nope"), std::string::npos);
+}
+
+} // namespace
+} // namespace xpr::cg
