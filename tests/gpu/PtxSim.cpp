@@ -5,6 +5,7 @@
 #include "tests/gpu/PtxSim.h"
 
 #include <algorithm>
+#include <cfenv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -34,11 +35,11 @@ struct Ty {
 
 bool parse_type(const std::string &s, Ty &t) {
   static const std::map<std::string, Ty> types = {
-      {"s8", {'s', 8}},   {"s16", {'s', 16}},  {"s32", {'s', 32}}, {"s64", {'s', 64}},
-      {"u8", {'u', 8}},   {"u16", {'u', 16}},  {"u32", {'u', 32}}, {"u64", {'u', 64}},
-      {"b8", {'b', 8}},   {"b16", {'b', 16}},  {"b32", {'b', 32}}, {"b64", {'b', 64}},
-      {"f16", {'f', 16}}, {"bf16", {'h', 16}}, {"f32", {'f', 32}}, {"f64", {'f', 64}},
-      {"pred", {'p', 1}}};
+      {"s8", {'s', 8}},   {"s16", {'s', 16}},  {"s32", {'s', 32}},   {"s64", {'s', 64}},
+      {"u8", {'u', 8}},   {"u16", {'u', 16}},  {"u32", {'u', 32}},   {"u64", {'u', 64}},
+      {"b8", {'b', 8}},   {"b16", {'b', 16}},  {"b32", {'b', 32}},   {"b64", {'b', 64}},
+      {"f16", {'f', 16}}, {"bf16", {'h', 16}}, {"f16x2", {'x', 32}}, {"f32", {'f', 32}},
+      {"f64", {'f', 64}}, {"pred", {'p', 1}}};
   auto it = types.find(s);
   if (it == types.end()) return false;
   t = it->second;
@@ -161,6 +162,8 @@ enum class Base {
   Sin,
   Cos,
   Tanh,
+  Clz,
+  Popc,
   Nop
 };
 
@@ -191,6 +194,7 @@ struct Inst {
   std::string cmp, boolop, mode, round;
   int cmpc = -1, boolc = 0, modec = 0; // decoded cmp (index in kCmps), and/or/xor, shfl mode
   bool hi = false, wide = false, ftz = false, sat = false;
+  bool cc = false, carry_in = false; // .cc writes the carry flag; addc/subc/madc read it
   std::vector<Operand> ops;
   int target = -1; // Bra: instruction index
 };
@@ -216,8 +220,8 @@ std::vector<std::string> split_operands(const std::string &s) {
   int depth = 0;
   std::string cur;
   for (char c : s) {
-    if (c == '[' || c == '{') ++depth;
-    if (c == ']' || c == '}') --depth;
+    if (c == '[' || c == '{' || c == '(') ++depth;
+    if (c == ']' || c == '}' || c == ')') --depth;
     if (c == ',' && depth == 0) {
       out.push_back(trim(cur));
       cur.clear();
@@ -244,12 +248,33 @@ struct Parser {
   std::unordered_map<std::string, std::uint64_t> globals; // name -> host address
   std::unordered_map<std::string, int> regs, params, shared, local, labels;
   std::vector<std::pair<int, std::string>> fixups;
+  // Calls are inlined: a callee's registers, labels and locals are renamed with a prefix per
+  // call site, its parameters and return value are aliases of the call site's .param variables
+  // (per-thread local memory), and its ret branches to the end of the inlined body.
+  const std::string *module = nullptr;
+  std::string prefix, ret_label;
+  std::unordered_map<std::string, std::string> alias;
+  int inlined = 0, depth_of_calls = 0;
 
-  int reg(const std::string &name) {
+  std::string scoped(const std::string &n) const {
+    auto a = alias.find(n);
+    return a != alias.end() ? a->second : prefix + n;
+  }
+
+  int reg(const std::string &raw) {
+    const std::string name = scoped(raw);
     auto it = regs.find(name);
     if (it != regs.end()) return it->second;
     regs.emplace(name, e.nregs);
     return e.nregs++;
+  }
+
+  /// A per-thread variable (.local, or a call site's .param) of `bytes` bytes, aligned.
+  void declare_local(const std::string &name, std::int64_t bytes, std::int64_t align) {
+    e.local_bytes = (e.local_bytes + align - 1) / align * align;
+    local[scoped(name)] = static_cast<int>(e.local_offset.size());
+    e.local_offset.push_back(e.local_bytes);
+    e.local_bytes += bytes;
   }
 
   std::uint64_t parse_imm(const std::string &s, bool &ok) {
@@ -301,16 +326,16 @@ struct Parser {
         o.offset = static_cast<std::int64_t>(parse_imm(off, ok));
         if (!ok) throw Fail("bad address offset in '" + raw + "'");
       }
-      if (auto p = params.find(base); p != params.end()) {
+      if (auto lo = local.find(scoped(base)); lo != local.end()) {
+        o.sym = lo->second;
+        o.sym_local = true;
+      } else if (auto p = params.find(base); p != params.end()) {
         o.sym = p->second;
         o.sym_param = true;
       } else if (auto g = globals.find(base); g != globals.end()) {
         o.offset += static_cast<std::int64_t>(g->second);
       } else if (auto sh = shared.find(base); sh != shared.end()) {
         o.sym = sh->second;
-      } else if (auto lo = local.find(base); lo != local.end()) {
-        o.sym = lo->second;
-        o.sym_local = true;
       } else {
         bool ok;
         std::uint64_t a = parse_imm(base, ok);
@@ -346,7 +371,7 @@ struct Parser {
       o.imm = g->second;
       return o;
     }
-    if (auto lo = local.find(s); lo != local.end()) {
+    if (auto lo = local.find(scoped(s)); lo != local.end()) {
       o.kind = OpKind::Sym;
       o.sym = lo->second;
       o.sym_local = true;
@@ -363,7 +388,7 @@ struct Parser {
       o.kind = OpKind::Label;
       return o;
     }
-    if (s.rfind("%", 0) == 0 || regs.count(s)) {
+    if (s.rfind("%", 0) == 0 || regs.count(scoped(s))) {
       o.kind = OpKind::Reg;
       o.reg = reg(s);
       return o;
@@ -388,6 +413,17 @@ struct Parser {
     std::size_t sp = s.find_first_of(" \t");
     const std::string opcode = s.substr(0, sp);
     const std::string rest = sp == std::string::npos ? "" : trim(s.substr(sp));
+    if (opcode == "call" || opcode == "call.uni") {
+      if (in.pred >= 0) throw Fail("a predicated call");
+      inline_call(rest);
+      return;
+    }
+    if ((opcode == "ret" || opcode == "exit") && !ret_label.empty()) { // an inlined callee's
+      in.base = Base::Bra;
+      fixups.emplace_back(static_cast<int>(e.code.size()), ret_label);
+      e.code.push_back(std::move(in));
+      return;
+    }
     std::vector<std::string> parts;
     {
       std::stringstream ss(opcode);
@@ -397,6 +433,7 @@ struct Parser {
     static const std::map<std::string, Base> bases = {
         {"ld", Base::Ld},       {"st", Base::St},       {"mov", Base::Mov},
         {"cvt", Base::Cvt},     {"cvta", Base::Cvta},   {"add", Base::Add},
+        {"addc", Base::Add},    {"subc", Base::Sub},    {"madc", Base::Mad},
         {"sub", Base::Sub},     {"mul", Base::Mul},     {"mad", Base::Mad},
         {"fma", Base::Fma},     {"div", Base::Div},     {"rem", Base::Rem},
         {"min", Base::Min},     {"max", Base::Max},     {"abs", Base::Abs},
@@ -408,10 +445,12 @@ struct Parser {
         {"sqrt", Base::Sqrt},   {"rcp", Base::Rcp},     {"copysign", Base::Copysign},
         {"bfe", Base::Bfe},     {"bfi", Base::Bfi},     {"ex2", Base::Ex2},
         {"lg2", Base::Lg2},     {"rsqrt", Base::Rsqrt}, {"sin", Base::Sin},
-        {"cos", Base::Cos},     {"tanh", Base::Tanh}};
+        {"cos", Base::Cos},     {"tanh", Base::Tanh},   {"clz", Base::Clz},
+        {"popc", Base::Popc}};
     auto b = bases.find(parts[0]);
     if (b == bases.end()) throw Fail("unsupported instruction '" + opcode + "'");
     in.base = b->second;
+    in.carry_in = parts[0] == "addc" || parts[0] == "subc" || parts[0] == "madc";
     const std::vector<std::string> &cmps = kCmps;
     for (std::size_t i = 1; i < parts.size(); ++i) {
       const std::string &p = parts[i];
@@ -439,6 +478,8 @@ struct Parser {
         in.hi = false;
       else if (p == "wide")
         in.wide = true;
+      else if (p == "cc")
+        in.cc = true;
       else if (p == "ftz")
         in.ftz = true;
       else if (p == "sat")
@@ -473,7 +514,7 @@ struct Parser {
     const std::vector<std::string> ops = split_operands(rest);
     if (in.base == Base::Bra) {
       if (ops.size() != 1) throw Fail("bad branch '" + s + "'");
-      fixups.emplace_back(static_cast<int>(e.code.size()), ops[0]);
+      fixups.emplace_back(static_cast<int>(e.code.size()), scoped(ops[0]));
     } else {
       for (const std::string &o : ops)
         in.ops.push_back(operand(o));
@@ -519,7 +560,175 @@ struct Parser {
     }
   }
 
+  /// Statements from `at` (just inside a body's opening brace) to its closing brace: directives,
+  /// labels and instructions, a statement possibly spanning lines (call sequences).
+  void parse_body(const std::string &text, std::size_t at) {
+    std::stringstream bs(text.substr(at));
+    int depth = 1;
+    std::string pending;
+    for (std::string line; depth > 0 && std::getline(bs, line);) {
+      if (auto c = line.find("//"); c != std::string::npos) line = line.substr(0, c);
+      line = trim(line);
+      if (line.empty()) continue;
+      // Scopes: "{" opening lines (possibly with statements after it, as inline asm writes
+      // them) and "}" closing them (possibly after a statement's ';').
+      while (pending.empty() && !line.empty() && line.front() == '{') {
+        ++depth;
+        line = trim(line.substr(1));
+      }
+      int closes = 0;
+      while (!line.empty() && line.back() == '}') {
+        const std::string before = trim(line.substr(0, line.size() - 1));
+        if (!before.empty() && before.back() != ';' && before.back() != '}') break;
+        ++closes;
+        line = before;
+      }
+      if (line.empty()) {
+        depth -= closes;
+        continue;
+      }
+      pending += (pending.empty() ? "" : " ") + line;
+      if (pending.back() == ':' && pending.find(';') == std::string::npos) {
+        labels.emplace(scoped(pending.substr(0, pending.size() - 1)),
+                       static_cast<int>(e.code.size()));
+        pending.clear();
+        continue;
+      }
+      std::size_t semi;
+      while ((semi = pending.find(';')) != std::string::npos) {
+        const std::string stmt = trim(pending.substr(0, semi));
+        pending = trim(pending.substr(semi + 1));
+        if (!stmt.empty()) statement(stmt);
+      }
+      depth -= closes;
+    }
+  }
+
+  void statement(const std::string &stmt) {
+    if (stmt.rfind(".reg", 0) == 0) {
+      // ".reg .b32 tmp" or ".reg .u32 r0, r1, ...": scoped names are ordinary registers here
+      // ("%r<40>" ranges are made on first use).
+      const std::size_t ty_end = stmt.find_first_of(" \t", stmt.find('.', 1));
+      for (const std::string &r : split_operands(stmt.substr(ty_end)))
+        if (!r.empty() && r.find('<') == std::string::npos) reg(r);
+      return;
+    }
+    if (stmt.rfind(".shared", 0) == 0 || stmt.rfind(".local", 0) == 0 ||
+        stmt.rfind(".param", 0) == 0) {
+      // .shared/.local/.param [.align A] .type name[N]: a call site's .param variables are
+      // per-thread memory, as .local
+      std::stringstream rs(stmt);
+      std::vector<std::string> w;
+      for (std::string x; rs >> x;)
+        w.push_back(x);
+      std::int64_t align = 1;
+      std::size_t k = 1;
+      if (w.size() > 2 && w[1] == ".align") {
+        align = std::stoll(w[2]);
+        k = 3;
+      }
+      Ty t;
+      if (w.size() != k + 2 || !parse_type(w[k].substr(1), t))
+        throw Fail("unsupported directive '" + stmt + "'");
+      std::string decl = w[k + 1];
+      std::int64_t count = 1;
+      if (const std::size_t lb = decl.find('['); lb != std::string::npos) {
+        count = std::stoll(decl.substr(lb + 1));
+        decl = decl.substr(0, lb);
+      }
+      const std::int64_t bytes = count * std::max(t.bits / 8, 1);
+      align = std::max(align, static_cast<std::int64_t>(std::max(t.bits / 8, 1)));
+      if (stmt[1] == 's') {
+        e.shared_bytes = (e.shared_bytes + align - 1) / align * align;
+        shared.emplace(decl, static_cast<int>(e.shared_offset.size()));
+        e.shared_offset.push_back(e.shared_bytes);
+        e.shared_bytes += bytes;
+      } else {
+        declare_local(decl, bytes, align);
+      }
+      return;
+    }
+    if (stmt.rfind(".pragma", 0) == 0) return; // unrolling hints
+    if (stmt[0] == '.') throw Fail("unsupported directive '" + stmt + "'");
+    instruction(stmt);
+  }
+
+  /// call[.uni] [(ret),] name, (args): the callee's body inlined here (see `prefix`).
+  void inline_call(const std::string &rest) {
+    std::vector<std::string> parts = split_operands(rest);
+    std::string ret;
+    if (!parts.empty() && parts[0].front() == '(') {
+      ret = trim(parts[0].substr(1, parts[0].size() - 2));
+      parts.erase(parts.begin());
+    }
+    if (parts.empty()) throw Fail("bad call '" + rest + "'");
+    const std::string fname = parts[0];
+    std::vector<std::string> args;
+    if (parts.size() > 1) {
+      const std::string &a = parts[1];
+      args = split_operands(a.substr(1, a.size() - 2));
+    }
+    if (++depth_of_calls > 8) throw Fail("calls nested deeper than 8 (recursion?)");
+    // The callee: .func [(.param ... NAME_retval0...)] NAME(.param ... NAME_param_0, ...) { ... }
+    const std::string &text = *module;
+    std::size_t at = std::string::npos;
+    for (std::size_t f = text.find(".func"); f != std::string::npos;
+         f = text.find(".func", f + 5)) {
+      const std::size_t open = text.find('{', f), name_at = text.find(" " + fname + "(", f);
+      const std::size_t name_nl = text.find("\n" + fname + "(", f);
+      const std::size_t n_at = std::min(name_at, name_nl);
+      if (n_at != std::string::npos && n_at < open && text.find(';', f) > open) {
+        at = n_at + 1;
+        break;
+      }
+    }
+    if (at == std::string::npos) throw Fail("no .func " + fname + " in the module");
+    const std::size_t open_params = at + fname.size(), close_params = text.find(')', open_params);
+    std::vector<std::string> formals;
+    for (const std::string &d :
+         split_operands(text.substr(open_params + 1, close_params - open_params - 1))) {
+      std::stringstream ds(d);
+      std::vector<std::string> w;
+      for (std::string x; ds >> x;)
+        w.push_back(x);
+      std::string nm = w.back();
+      if (const std::size_t lb = nm.find('['); lb != std::string::npos) nm = nm.substr(0, lb);
+      formals.push_back(nm);
+    }
+    if (formals.size() != args.size()) throw Fail("call of " + fname + " with the wrong arity");
+    const std::size_t head = text.rfind(".func", at);
+    std::string retname;
+    if (const std::size_t rp = text.find('(', head); rp < at) {
+      std::stringstream rs(text.substr(rp + 1, text.find(')', rp) - rp - 1));
+      std::vector<std::string> w;
+      for (std::string x; rs >> x;)
+        w.push_back(x);
+      if (!w.empty()) {
+        retname = w.back();
+        if (const std::size_t lb = retname.find('['); lb != std::string::npos)
+          retname = retname.substr(0, lb);
+      }
+    }
+    // Callee scope.
+    const std::string saved_prefix = prefix, saved_ret = ret_label;
+    const auto saved_alias = alias;
+    std::unordered_map<std::string, std::string> next;
+    for (std::size_t k = 0; k < args.size(); ++k)
+      next[formals[k]] = scoped(args[k]);
+    if (!retname.empty() && !ret.empty()) next[retname] = scoped(ret);
+    prefix = "c" + std::to_string(inlined++) + ":";
+    alias = std::move(next);
+    ret_label = prefix + "$ret";
+    parse_body(text, text.find('{', close_params) + 1);
+    labels.emplace(ret_label, static_cast<int>(e.code.size()));
+    prefix = saved_prefix;
+    ret_label = saved_ret;
+    alias = saved_alias;
+    --depth_of_calls;
+  }
+
   Entry parse(const std::string &text, const std::string &name) {
+    module = &text;
     module_globals(text);
     const std::string head = ".entry " + name + "(";
     std::size_t at = text.find(head);
@@ -538,62 +747,7 @@ struct Parser {
       params.emplace(pname, static_cast<int>(e.param_size.size()));
       e.param_size.push_back(t.bits / 8);
     }
-    std::size_t body = text.find('{', close);
-    std::stringstream bs(text.substr(body + 1));
-    int depth = 1;
-    for (std::string line; depth > 0 && std::getline(bs, line);) {
-      if (auto c = line.find("//"); c != std::string::npos) line = line.substr(0, c);
-      line = trim(line);
-      if (line.empty()) continue;
-      if (line == "{") {
-        ++depth;
-        continue;
-      }
-      if (line == "}") {
-        --depth;
-        continue;
-      }
-      if (line.front() == '{' && line.back() == '}') line = trim(line.substr(1, line.size() - 2));
-      std::stringstream ss(line);
-      for (std::string stmt; std::getline(ss, stmt, ';');) {
-        stmt = trim(stmt);
-        if (stmt.empty()) continue;
-        if (stmt.back() == ':') {
-          labels.emplace(stmt.substr(0, stmt.size() - 1), static_cast<int>(e.code.size()));
-          continue;
-        }
-        if (stmt.rfind(".reg", 0) == 0) {
-          // ".reg .b32 tmp": a scoped name is an ordinary register here.
-          std::stringstream rs(stmt);
-          std::string d, t, r;
-          rs >> d >> t >> r;
-          if (r.find('<') == std::string::npos) reg(r);
-          continue;
-        }
-        if (stmt.rfind(".shared", 0) == 0 || stmt.rfind(".local", 0) == 0) {
-          // .shared/.local .align A .b8 name[N]
-          const bool is_local = stmt[1] == 'l';
-          std::stringstream rs(stmt);
-          std::string d, al, t, decl;
-          std::int64_t align = 1;
-          rs >> d >> al >> align >> t >> decl;
-          const std::size_t lb = decl.find('[');
-          if (al != ".align" || lb == std::string::npos)
-            throw Fail("unsupported directive '" + stmt + "'");
-          const std::int64_t n = std::stoll(decl.substr(lb + 1));
-          std::int64_t &bytes = is_local ? e.local_bytes : e.shared_bytes;
-          std::vector<std::int64_t> &offsets = is_local ? e.local_offset : e.shared_offset;
-          bytes = (bytes + align - 1) / align * align;
-          (is_local ? local : shared).emplace(decl.substr(0, lb), static_cast<int>(offsets.size()));
-          offsets.push_back(bytes);
-          bytes += n;
-          continue;
-        }
-        if (stmt.rfind(".pragma", 0) == 0) continue; // unrolling hints
-        if (stmt[0] == '.') throw Fail("unsupported directive '" + stmt + "'");
-        instruction(stmt);
-      }
-    }
+    parse_body(text, text.find('{', close) + 1);
     for (auto &[i, l] : fixups) {
       auto it = labels.find(l);
       if (it == labels.end()) throw Fail("unknown label " + l);
@@ -612,6 +766,7 @@ struct Thread {
   State state = State::Run;
   std::vector<std::uint64_t> r;
   std::uint64_t shfl_a = 0, shfl_b = 0, shfl_c = 0;
+  std::uint64_t cf = 0;             ///< the carry flag (CC.CF) of add.cc/sub.cc/mad.cc chains
   std::vector<unsigned char> local; ///< .local memory: its symbols' values are host addresses
 };
 
@@ -696,6 +851,7 @@ struct Block {
 template <typename F>
 std::uint64_t float_op(const Ty &ty, std::uint64_t a, std::uint64_t b, std::uint64_t c, bool ftz,
                        F f) {
+  if (ty.k != 'f' || ty.bits == 16) throw Fail("16-bit float arithmetic");
   if (ty.bits == 64) return bits_of(static_cast<double>(f(f64_of(a), f64_of(b), f64_of(c))));
   auto flush = [&](float x) {
     return ftz && std::fpclassify(x) == FP_SUBNORMAL ? std::copysign(0.0f, x) : x;
@@ -729,10 +885,45 @@ double unary(Base fn, double x) {
   }
 }
 
+/// add/sub/mul/div/fma in T under the current C rounding mode (so no constant folding or
+/// reordering across fesetround: FENV_ACCESS).
+template <typename T> T arith(Base op, T x, T y, T z) {
+#pragma STDC FENV_ACCESS ON
+  return op == Base::Add   ? x + y
+         : op == Base::Sub ? x - y
+         : op == Base::Mul ? x * y
+         : op == Base::Div ? x / y
+                           : std::fma(x, y, z);
+}
+
+/// add/sub/mul/div/fma of f32 or f64 with a directed rounding (.rm .rp .rz), computed in the
+/// instruction's own width under that C rounding mode.
+std::uint64_t directed(Base op, const Ty &ty, std::uint64_t a, std::uint64_t b, std::uint64_t c,
+                       const std::string &round) {
+#pragma STDC FENV_ACCESS ON
+  const int mode = round == "rm" ? FE_DOWNWARD : round == "rp" ? FE_UPWARD : FE_TOWARDZERO;
+  const int old = std::fegetround();
+  std::fesetround(mode);
+  const std::uint64_t r = ty.bits == 64 ? bits_of(arith(op, f64_of(a), f64_of(b), f64_of(c)))
+                                        : bits_of(arith(op, f32_of(a), f32_of(b), f32_of(c)));
+  std::fesetround(old);
+  return r;
+}
+
+/// .sat on floats: clamped to [0, 1], NaN to 0.
+std::uint64_t saturate(const Ty &ty, std::uint64_t v) {
+  const double x = ty.bits == 64 ? f64_of(v) : f32_of(v);
+  const double y = std::isnan(x) ? 0.0 : std::min(1.0, std::max(0.0, x));
+  if (y == x && !(x == 0 && std::signbit(x))) return v;
+  return ty.bits == 64 ? bits_of(y) : bits_of(static_cast<float>(y));
+}
+
 bool compare(int cmp, const Ty &ty, std::uint64_t a, std::uint64_t b) {
-  if (ty.k == 'f') {
-    const double x = ty.bits == 64 ? f64_of(a) : f32_of(a),
-                 y = ty.bits == 64 ? f64_of(b) : f32_of(b);
+  if (ty.k == 'f' || ty.k == 'h') {
+    auto fl = [&](std::uint64_t v) {
+      return ty.bits == 64 ? f64_of(v) : ty.bits == 32 ? f32_of(v) : half_to_double(v, ty.k == 'h');
+    };
+    const double x = fl(a), y = fl(b);
     const bool un = std::isnan(x) || std::isnan(y);
     switch (cmp) {
     case EQ:
@@ -767,6 +958,7 @@ bool compare(int cmp, const Ty &ty, std::uint64_t a, std::uint64_t b) {
       throw Fail("setp." + kCmps[static_cast<std::size_t>(cmp)] + " on floats");
     }
   }
+  if (ty.k == 'x') throw Fail("setp on f16x2");
   if (ty.k == 'p') {
     a = a != 0;
     b = b != 0;
@@ -810,6 +1002,7 @@ double round_mode(double x, const std::string &r) {
 /// cvt.dst.src.
 std::uint64_t convert(const Inst &in, std::uint64_t v) {
   const Ty &d = in.types.at(0), &s = in.types.at(1);
+  if (d.k == 'x' || s.k == 'x') throw Fail("cvt of f16x2: '" + in.text + "'");
   const bool df = d.k == 'f' || d.k == 'h', sf = s.k == 'f' || s.k == 'h';
   auto to_double = [&](std::uint64_t x) {
     if (s.bits == 64) return f64_of(x);
@@ -858,7 +1051,12 @@ std::uint64_t convert(const Inst &in, std::uint64_t v) {
                                 : static_cast<double>(v & mask_of(s.bits));
     return double_to_half(x, d.k == 'h');
   }
-  // float to float
+  // float to float (.sat clamps to [0, 1], NaN to 0)
+  if (in.sat && d.k == 'f' && d.bits >= 32) {
+    Inst plain = in;
+    plain.sat = false;
+    return saturate(d, convert(plain, v));
+  }
   const double x = to_double(v);
   if (in.round == "rni" || in.round == "rzi" || in.round == "rmi" || in.round == "rpi") {
     const double r = round_mode(x, in.round);
@@ -899,9 +1097,8 @@ void Block::run(Thread &t, unsigned tid) {
       const bool vec = o[0].kind == OpKind::Vec;
       const int *dst = vec ? o[0].regs.data() : one;
       const std::size_t ndst = vec ? o[0].regs.size() : 1;
-      if (in.space == 'p') {
+      if (in.space == 'p' && o.at(1).sym_param) { // a kernel parameter (else a call's variable)
         const int p = o.at(1).sym;
-        if (p < 0 || !o[1].sym_param) throw Fail("ld.param of a non-parameter");
         std::uint64_t v = 0;
         std::memcpy(&v, static_cast<const char *>(args[p]) + o[1].offset,
                     static_cast<std::size_t>(bytes));
@@ -975,7 +1172,8 @@ void Block::run(Thread &t, unsigned tid) {
     case Base::Max: {
       const std::uint64_t a = val(1), b = val(2), c = o.size() > 3 ? val(3) : 0;
       std::uint64_t r = 0;
-      if (ty.k == 'f') {
+      if (ty.k == 'f' || ty.k == 'h') {
+        if (ty.bits == 16) throw Fail("16-bit float arithmetic: '" + in.text + "'");
         const bool f64 = ty.bits == 64;
         auto fmin = [&](double x, double y, bool is_max) {
           if (std::isnan(x) && std::isnan(y)) return std::numeric_limits<double>::quiet_NaN();
@@ -984,7 +1182,14 @@ void Block::run(Thread &t, unsigned tid) {
           if (x == y) return (std::signbit(x) != is_max) ? x : y; // -0 < +0
           return (x < y) != is_max ? x : y;
         };
-        switch (in.base) {
+        const bool dir = in.round == "rm" || in.round == "rp" || in.round == "rz";
+        if (dir && (in.base == Base::Min || in.base == Base::Max))
+          throw Fail("a rounding mode on min/max: '" + in.text + "'");
+        if (dir && ty.bits == 16) throw Fail("16-bit float arithmetic");
+        switch (dir ? Base::Nop : in.base) {
+        case Base::Nop:
+          r = directed(in.base, ty, a, b, c, in.round);
+          break;
         case Base::Add:
           r = float_op(ty, a, b, c, in.ftz, [](double x, double y, double) { return x + y; });
           break;
@@ -1016,20 +1221,30 @@ void Block::run(Thread &t, unsigned tid) {
         }
         // Float products and quotients in f32 are exact in double before the one rounding to f32
         // for +, -, *; the quotient too (53 >= 2 * 24 + 2), so double rounding does not occur.
+        if (in.sat) r = saturate(ty, r);
         write(t, o[0], r, ty.bits);
         break;
       }
+      if (ty.k == 'x') throw Fail("f16x2 arithmetic: '" + in.text + "'");
       const int bits = ty.bits;
       const bool sgn = ty.k == 's';
       const std::int64_t sa = sext(a, bits), sb = sext(b, bits);
       const std::uint64_t ua = a & mask_of(bits), ub = b & mask_of(bits);
       int out_bits = bits;
+      // Carry chains (add.cc, addc, sub.cc, subc, mad.cc, madc): CF is the carry out of the
+      // addition (for sub, the borrow), in the type's width.
+      const std::uint64_t cin = in.carry_in ? t.cf : 0;
+      using u128 = unsigned __int128;
       switch (in.base) {
-      case Base::Add:
-        r = ua + ub;
+      case Base::Add: {
+        const u128 w = static_cast<u128>(ua) + ub + cin;
+        r = static_cast<std::uint64_t>(w);
+        if (in.cc) t.cf = static_cast<std::uint64_t>(w >> bits) & 1;
         break;
+      }
       case Base::Sub:
-        r = ua - ub;
+        r = ua - ub - cin;
+        if (in.cc) t.cf = static_cast<u128>(ua) < static_cast<u128>(ub) + cin;
         break;
       case Base::Mul:
       case Base::Mad: {
@@ -1046,7 +1261,11 @@ void Block::run(Thread &t, unsigned tid) {
         } else {
           r = ua * ub;
         }
-        if (in.base == Base::Mad) r += c;
+        if (in.base == Base::Mad) {
+          const u128 w = static_cast<u128>(r & mask_of(out_bits)) + (c & mask_of(out_bits)) + cin;
+          r = static_cast<std::uint64_t>(w);
+          if (in.cc) t.cf = static_cast<std::uint64_t>(w >> out_bits) & 1;
+        }
         break;
       }
       case Base::Div:
@@ -1082,8 +1301,8 @@ void Block::run(Thread &t, unsigned tid) {
     case Base::Abs:
     case Base::Neg: {
       const std::uint64_t a = val(1);
-      if (ty.k == 'f') {
-        const std::uint64_t sign = ty.bits == 64 ? 1ull << 63 : 1ull << 31;
+      if (ty.k == 'f' || ty.k == 'h' || ty.k == 'x') { // the sign bit(s), halves included
+        const std::uint64_t sign = ty.k == 'x' ? 0x80008000ull : 1ull << (ty.bits - 1);
         write(t, o[0], in.base == Base::Neg ? a ^ sign : a & ~sign, ty.bits);
       } else {
         const std::int64_t s = sext(a, ty.bits);
@@ -1163,6 +1382,18 @@ void Block::run(Thread &t, unsigned tid) {
     case Base::Selp:
       write(t, o[0], val(3) ? val(1) : val(2), ty.bits);
       break;
+    case Base::Clz:
+    case Base::Popc: { // the count, a u32, of leading zeros or of set bits
+      const std::uint64_t a = val(1) & mask_of(ty.bits);
+      std::uint64_t c = 0;
+      if (in.base == Base::Popc)
+        c = static_cast<std::uint64_t>(__builtin_popcountll(a));
+      else
+        c = a == 0 ? static_cast<std::uint64_t>(ty.bits)
+                   : static_cast<std::uint64_t>(__builtin_clzll(a) - (64 - ty.bits));
+      write(t, o[0], c, 32);
+      break;
+    }
     case Base::Bfe: { // bit field extract (PTX ISA): len bits from pos, sign-filled for .s
       const std::uint64_t a = val(1);
       const unsigned pos = val(2) & 0xff, len = val(3) & 0xff,

@@ -7,12 +7,15 @@
 // memory and barriers with the semantics of the PTX ISA, one block after another, so reduction
 // trees, chunking and the map fused into them are checked instruction by instruction.
 //
-// Scope: the instructions our NVPTX lowering emits for reductions and arithmetic (integer and
-// float arithmetic, comparisons, selects, conversions including f16/bf16, loads and stores of
-// the global, shared and param spaces, shfl.sync, bar.sync). A kernel that uses anything else
-// (libdevice's transcendental approximations, for one) fails its launch with a message naming
-// the instruction: a test then fails loudly, never passes by accident. Timing, occupancy,
-// memory coalescing and races between blocks are outside it.
+// Scope: the instructions our NVPTX lowering emits, libdevice's included — integer and float
+// arithmetic with every rounding modifier (directed roundings through the C rounding mode),
+// carry chains, comparisons, selects, bit fields, conversions (f16/bf16 with one rounding, .sat),
+// loads and stores of the param, global, shared and local spaces, module .global tables, calls
+// (inlined per call site), shfl.sync and bar.sync. The .approx instructions are computed with
+// the C library, not the hardware's bits. 16-bit float arithmetic (f16/f16x2 add, mul, ...) and
+// anything else fail the launch with a message naming the instruction: a test then fails
+// loudly, never passes by accident. Timing, memory coalescing and races between blocks are
+// outside it.
 #pragma once
 
 #include <string>

@@ -139,11 +139,11 @@ TEST(PtxSim, BothScheduleAgreeOnArgmaxPairs) {
 TEST(PtxSim, UnknownInstructionsFailTheLaunchByName) {
   const std::string ptx = "//\n.version 8.0\n.target sm_80\n.address_size 64\n"
                           ".visible .entry k(\n\t.param .u64 k_param_0\n)\n{\n"
-                          "\t.reg .b32 %r<3>;\n\tpopc.b32 %r1, %r2;\n\tret;\n}\n";
+                          "\t.reg .b32 %r<3>;\n\tprmt.b32 %r1, %r2, %r2, 0;\n\tret;\n}\n";
   std::uint64_t p = 0;
   void *args[] = {&p};
   const std::string why = ptxsim::launch(ptx, "k", 1, 32, args);
-  EXPECT_NE(why.find("unsupported instruction 'popc.b32'"), std::string::npos) << why;
+  EXPECT_NE(why.find("unsupported instruction 'prmt.b32'"), std::string::npos) << why;
   EXPECT_NE(ptxsim::launch(ptx, "nope", 1, 32, args).find("no entry nope"), std::string::npos);
 }
 
