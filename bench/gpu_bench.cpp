@@ -250,6 +250,50 @@ int main(int argc, char **argv) {
                  c.name, t * 1e3, gbs, 100.0 * gbs / copy_gbs, l1.grid, l1.block, chunks,
                  gbs >= 0.85 * copy_gbs ? "" : "  below the 85% target");
     }
+    {
+      // Short rows (16 values each): the same kernel launched in its two schedules
+      // (compiler/codegen/GpuJit.h), 256-thread blocks (a block per row, 7 warps idle) and
+      // 128-thread blocks (a warp per row, which the runtimes pick for chunks of at most 256).
+      const std::int64_t len = 16, rows = n / len;
+      const char *script = "input a: f32[r, k]\noutput s = sum(a, axis=1)\n";
+      passes::Plan plan = passes::lower_to_plan(fe::compile_script(SourceFile("rows", script)));
+      const passes::ReduceStep &r = plan.steps.at(0).reduce;
+      const ir::Graph first = cg::make_reduce_kernel(r.map.kernel, r.op);
+      cg::GpuKernel k;
+      k.kernel = &first;
+      k.name = "rows";
+      k.spec.spec.rank = 2;
+      k.spec.spec.inputs = {cg::Layout::Contiguous};
+      k.spec.spec.outputs = {cg::Layout::Contiguous};
+      k.spec.index64 = n >= (std::int64_t{1} << 30);
+      auto mod = Module::from_ptx(dev, jit.compile_ptx({k}, sm));
+      CUfunction f = mod->function("rows");
+      DeviceBuffer a(dev, static_cast<std::size_t>(n * 4)),
+          out(dev, static_cast<std::size_t>(rows * 4));
+      fill(s, a, DType::F32, n);
+      const auto u = [](std::int64_t x) { return static_cast<std::uint64_t>(x); };
+      std::vector<std::uint64_t> v{a.ptr(), out.ptr(), u(rows), u(len), u(len), u(rows), 1, u(len)};
+      if (static_cast<int>(v.size()) != cg::gpu_param_count(first, k.spec.spec))
+        throw Error(ErrorKind::Internal, "gpu_bench: row reduce argument count mismatch");
+      std::vector<void *> args;
+      for (auto &x : v)
+        args.push_back(&x);
+      double gbs_of[2] = {0, 0};
+      for (int warps = 0; warps < 2; ++warps) {
+        const unsigned threads = warps ? cg::kGpuReduceWarpBlock : cg::kGpuReduceThreads;
+        const std::int64_t blocks = warps ? (rows + threads / 32 - 1) / (threads / 32) : rows;
+        const LaunchConfig lc = launch_config_blocks(dev, f, blocks, threads);
+        const double t = best_of(reps, s, [&] { launch(dev, s, f, lc, args.data()); });
+        gbs_of[warps] = static_cast<double>(n * 4) / t / 1e9;
+        fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} "
+                   "schedule){}\n",
+                   warps ? "rows of 16, warp" : "rows of 16, block", t * 1e3, gbs_of[warps],
+                   100.0 * gbs_of[warps] / copy_gbs, lc.grid, lc.block, warps ? "warp" : "block",
+                   gbs_of[warps] >= 0.85 * copy_gbs ? "" : "  below the 85% target");
+      }
+      fmt::print("{:<22} warp schedule / block schedule = {:.2f}x\n", "rows of 16",
+                 gbs_of[1] / gbs_of[0]);
+    }
   } catch (const Error &e) {
     fmt::print(stderr, "gpu_bench: {}\n", e.what());
     return 1;
