@@ -5,6 +5,8 @@
 #include "tests/gpu/PtxSim.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cfenv>
 #include <cmath>
 #include <cstdint>
@@ -277,24 +279,28 @@ struct Parser {
     e.local_bytes += bytes;
   }
 
-  std::uint64_t parse_imm(const std::string &s, bool &ok) {
-    ok = true;
-    try {
-      if (s.size() > 2 && s[0] == '0' && (s[1] == 'f' || s[1] == 'F' || s[1] == 'd' || s[1] == 'D'))
-        return std::stoull(s.substr(2), nullptr, 16);
-      if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        return std::stoull(s.substr(2), nullptr, 16);
-      if (s.size() > 3 && s[0] == '-' && s[1] == '0' && (s[2] == 'x' || s[2] == 'X'))
-        return static_cast<std::uint64_t>(
-            -static_cast<std::int64_t>(std::stoull(s.substr(3), nullptr, 16)));
-      std::size_t used = 0;
-      const long long v = std::stoll(s, &used, 10);
-      if (used != s.size()) ok = false;
-      return static_cast<std::uint64_t>(v);
-    } catch (const std::exception &) {
-      ok = false;
-      return 0;
+  /// An integer or float-bits literal (42, -7, 0x1F, 0f3F800000, 0d3FF0...). Never throws: it is
+  /// asked about every operand, and the C programs that load this library under ASan cannot
+  /// unwind C++ exceptions (ASan's __cxa_throw interceptor finds no libstdc++ there).
+  static std::uint64_t parse_imm(const std::string &s, bool &ok) {
+    ok = false;
+    const char *c = s.c_str();
+    const bool neg = !s.empty() && s[0] == '-';
+    const char *digits = neg ? c + 1 : c;
+    int base = 10;
+    if (digits[0] == '0' && std::strchr("fFdDxX", digits[1]) && digits[1] != 0) {
+      base = 16;
+      digits += 2;
     }
+    if (!std::isxdigit(static_cast<unsigned char>(digits[0])) ||
+        (base == 10 && !std::isdigit(static_cast<unsigned char>(digits[0]))))
+      return 0;
+    char *end = nullptr;
+    errno = 0;
+    const unsigned long long v = std::strtoull(digits, &end, base);
+    if (*end != 0 || errno == ERANGE) return 0;
+    ok = true;
+    return neg ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
   }
 
   Operand operand(const std::string &raw) {
