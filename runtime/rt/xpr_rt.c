@@ -604,6 +604,17 @@ static int same_layout(const operand_t *a, const operand_t *b) {
   return 1;
 }
 
+/* Contiguous when `st` walks `shape` in C order (size-1 dims aside), else Strided. */
+static int c_order_layout(const int64_t *st, const int64_t *shape, int R) {
+  int64_t expect = 1;
+  for (int d = R; d-- > 0;) {
+    if (shape[d] == 1) continue;
+    if (st[d] != expect) return XPR_RT_STRIDED;
+    expect *= shape[d];
+  }
+  return XPR_RT_CONTIGUOUS;
+}
+
 /* runtime/Execute.cpp's map_operand: the operand right-aligned against the iteration space. */
 static int map_operand(const operand_t *o, const int64_t *iter, int R, int output, int64_t *st,
                        int *layout, str_t name) {
@@ -624,17 +635,20 @@ static int map_operand(const operand_t *o, const int64_t *iter, int R, int outpu
     *layout = output ? XPR_RT_CONTIGUOUS : XPR_RT_SCALAR;
     return XPR_RT_OK;
   }
-  int64_t expect = 1;
-  *layout = XPR_RT_CONTIGUOUS;
-  for (int d = R; d-- > 0;) {
-    if (iter[d] == 1) continue;
-    if (st[d] != expect) {
-      *layout = XPR_RT_STRIDED;
-      break;
-    }
-    expect *= iter[d];
-  }
+  *layout = c_order_layout(st, iter, R);
   return XPR_RT_OK;
+}
+
+/* The variant of a step compiled for exactly these `nops` layouts, else the last, all-Strided
+ * one: its kernel index, then its layouts. */
+static const int64_t *pick_variant(const step_t *st, const int *layout, int nops) {
+  for (int v = 0; v < st->nvar; ++v) {
+    const int64_t *var = st->vars + (int64_t)v * (1 + nops);
+    int match = 1;
+    for (int q = 0; q < nops && match; ++q) match = var[1 + q] == layout[q];
+    if (match) return var;
+  }
+  return st->vars + (int64_t)(st->nvar - 1) * (1 + nops);
 }
 
 static int64_t step_total(const plan_t *pl, const step_t *st, const int64_t *syms, int64_t *iter) {
@@ -921,18 +935,7 @@ static int run_reduce(const plan_t *pl, const step_t *st, const xpr_rt_kernel_fn
     int rc = map_operand(&ops[id], rs.S, R, 0, st_un, &lay, operand_name(pl, id));
     if (rc) return rc;
     for (int d = 0; d < R; ++d) strides[q * R + d] = st_un[rs.perm[d]];
-    if (lay != XPR_RT_SCALAR) { /* the layout over the permuted space */
-      int64_t expect = 1;
-      lay = XPR_RT_CONTIGUOUS;
-      for (int d = R; d-- > 0;) {
-        if (j.shape[d] == 1) continue;
-        if (strides[q * R + d] != expect) {
-          lay = XPR_RT_STRIDED;
-          break;
-        }
-        expect *= j.shape[d];
-      }
-    }
+    if (lay != XPR_RT_SCALAR) lay = c_order_layout(strides + q * R, j.shape, R); /* permuted */
     layout[q] = lay;
     ptrs[q] = ops[id].p;
   }
@@ -960,17 +963,7 @@ static int run_reduce(const plan_t *pl, const step_t *st, const xpr_rt_kernel_fn
       bparams[q] = st->bslots[2 * q] >= 0 ? slots[st->bslots[2 * q]] : st->bslots[2 * q + 1];
     j.bparams = bparams;
   } else {
-    const int64_t *chosen = st->vars + (int64_t)(st->nvar - 1) * (1 + nops);
-    for (int v = 0; v < st->nvar; ++v) {
-      const int64_t *var = st->vars + (int64_t)v * (1 + nops);
-      int match = 1;
-      for (int q = 0; q < nops && match; ++q) match = var[1 + q] == layout[q];
-      if (match) {
-        chosen = var;
-        break;
-      }
-    }
-    j.fn = kernels[chosen[0]];
+    j.fn = kernels[pick_variant(st, layout, nops)[0]];
     for (int q = 0; q < st->nslots; ++q)
       mparams[q] = st->slots[2 * q] >= 0 ? slots[st->slots[2 * q]] : st->slots[2 * q + 1];
     j.params = mparams;
@@ -1013,17 +1006,7 @@ static int run_kernel_step(const plan_t *pl, const step_t *st, const xpr_rt_kern
     if (rc) return rc;
     ptrs[q] = ops[id].p;
   }
-  /* The variant compiled for exactly these layouts, else the all-Strided one (last). */
-  const int64_t *chosen = st->vars + (int64_t)(st->nvar - 1) * (1 + n);
-  for (int v = 0; v < st->nvar; ++v) {
-    const int64_t *var = st->vars + (int64_t)v * (1 + n);
-    int match = 1;
-    for (int q = 0; q < n && match; ++q) match = var[1 + q] == layout[q];
-    if (match) {
-      chosen = var;
-      break;
-    }
-  }
+  const int64_t *chosen = pick_variant(st, layout, n);
   int64_t kslots[st->nslots > 0 ? st->nslots : 1];
   for (int q = 0; q < st->nslots; ++q)
     kslots[q] = st->slots[2 * q] >= 0 ? slots[st->slots[2 * q]] : st->slots[2 * q + 1];
