@@ -224,7 +224,7 @@ Value erfc(OpBuilder &b, Location loc, Value x) {
   return v.sel(v.cmp(P::UNO, x, x), x, r);
 }
 
-Value ncdf(OpBuilder &b, Location loc, Value x) {
+std::pair<Value, Value> ncdf_pair(OpBuilder &b, Location loc, Value x) {
   using P = arith::CmpFPredicate;
   Vec v(b, loc, x);
   // t = -x/√2 = th + tl: rounding t alone would cost up to 2t² ULP (1,500 at x = -37).
@@ -234,7 +234,8 @@ Value ncdf(OpBuilder &b, Location loc, Value x) {
   Value th = v.mul(nx, v.c(c_hi));
   Value tl = v.fma(nx, v.c(c_lo), v.prod_err(nx, v.c(c_hi), th));
   // Φ(x) = erfc(|t|)/2 for t ≥ 0, 1 - erfc(|t|)/2 for t < 0; beyond kErfcTop both are exact at
-  // the clamp (0 and 1), and clamping keeps inf - inf out of tl.
+  // the clamp (0 and 1), and clamping keeps inf - inf out of tl. -x has t's parts negated
+  // exactly (round-to-nearest is symmetric), so the same |t| and the sides swapped.
   Value neg = v.cmp(P::OLT, th, v.c(0.0));
   Value far = v.cmp(P::OGE, v.abs(th), v.c(kErfcTop));
   Value ta = v.sel(far, v.c(kErfcTop), v.abs(th));
@@ -242,8 +243,7 @@ Value ncdf(OpBuilder &b, Location loc, Value x) {
   Scaled e = erfc_core(v, ta, tla);
   Value lower = v.scale(v.add(e.hi, e.lo), v.sub(e.k, v.c(1.0)));
   Value upper = complement(v, 1.0, e, -1);
-  Value r = v.sel(neg, upper, lower);
-  return v.sel(v.cmp(P::UNO, x, x), x, r);
+  return {v.sel(neg, upper, lower), v.sel(v.cmp(P::OGT, th, v.c(0.0)), upper, lower)};
 }
 
 } // namespace xpr::cg::dd

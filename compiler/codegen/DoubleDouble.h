@@ -7,6 +7,8 @@
 
 #include <mlir/IR/Builders.h>
 
+#include <utility>
+
 namespace xpr::cg::dd {
 
 /// e^ax / 2 for a vector of f64 ax in [0, 745], rounded once (≤ 0.58 ULP measured); inf beyond
@@ -16,7 +18,10 @@ mlir::Value half_exp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value ax);
 /// erfc(x) for a vector of f64, every x (NaN, ±inf included).
 mlir::Value erfc(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
-/// Φ(x) = erfc(-x/√2)/2 for a vector of f64, every x, with -x/√2 carried as a double-double.
-mlir::Value ncdf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// {Φ(x), Φ(-x)}, Φ(x) = erfc(-x/√2)/2, for a vector of f64, every x but NaN (the caller passes
+/// NaN through), with -x/√2 carried as a double-double. Both come from one erfc evaluation: they
+/// share |x|/√2 to the last bit.
+std::pair<mlir::Value, mlir::Value> ncdf_pair(mlir::OpBuilder &b, mlir::Location loc,
+                                              mlir::Value x);
 
 } // namespace xpr::cg::dd

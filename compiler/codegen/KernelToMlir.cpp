@@ -170,6 +170,8 @@ private:
   std::vector<Value> base_ptrs_;               // per operand (inputs, then outputs)
   std::vector<Value> param_scalars_;           // per param: the scalar in memory type
   Value iota_;                                 // vector<VL x i64> 0..VL-1
+  // Φ(y) and Φ(-y) per y of the graph evaluation under way (ncdf_pair; cleared by eval_nodes).
+  std::vector<std::pair<Value, std::pair<Value, Value>>> ncdf_pairs_;
 
   // ---- types and constants ----
   Type ptr_ty() { return LLVM::LLVMPointerType::get(&ctx_); }
@@ -263,6 +265,7 @@ private:
   Value fma(Value a, Value b, Value c) { return b_.create<math::FmaOp>(loc_, a, b, c); }
   Value fabs(Value v) { return b_.create<math::AbsFOp>(loc_, v); }
   Value rsqrt_accurate(Value x);
+  std::pair<Value, Value> ncdf_pair(Value y);
   Value pow_fixed(Value a, Value b);
   Value int_pow(DType d, Value a, Value b);
   Value ieee_minmax(bool is_max, Value a, Value b);
@@ -821,6 +824,35 @@ Value Emitter::rsqrt_accurate(Value x) {
   return sel(normal, y, y0);
 }
 
+/// {Φ(y), Φ(-y)} from one erfc: with a = |y|/√2 and E = erfc(a), Φ is E/2 on the negative side
+/// of 0 and 1 - E/2 on the positive side (a is the same for y and -y, since rounding is symmetric).
+/// Black-Scholes takes Φ of d1, -d1, d2 and -d2, so its four erfc become two: the bulk of its
+/// arithmetic, all of it f64 (on a GPU, f64 issue rate bounds the kernel). An unused half is
+/// dead code. NaN y gives NaN in both; emit_math passes the input's NaN through.
+std::pair<Value, Value> Emitter::ncdf_pair(Value y) {
+  using P = arith::CmpFPredicate;
+  // Only within one straight-line evaluation of the graph: an entry from another block (a loop
+  // body emitted earlier) would not dominate this use.
+  for (auto &[key, pair] : ncdf_pairs_)
+    if (key == y && pair.first.getParentBlock() == b_.getInsertionBlock()) return pair;
+  std::pair<Value, Value> r;
+  if (elem_of(y).isF32()) {
+    // f64 arithmetic and erfc_u15: ~0.5 ULP after the final rounding.
+    Value yd = to_f64(y);
+    Value a = b_.create<arith::MulFOp>(loc_, fabs(yd), cf(yd, M_SQRT1_2));
+    Value e = call_sleef("erfc", "_u15", {a});
+    Value lower = b_.create<arith::MulFOp>(loc_, e, cf(e, 0.5));
+    Value upper = fma(e, cf(e, -0.5), cf(e, 1.0)); // 1 - E/2, rounded once
+    r = {to_f32(sel(cmpf(P::OGT, yd, cf(yd, 0.0)), upper, lower)),
+         to_f32(sel(cmpf(P::OLT, yd, cf(yd, 0.0)), upper, lower))};
+  } else {
+    // Both modes: erfc_u15 of a rounded -x/√2 is off by up to 2t² ULP (1,500 at x = -37).
+    r = dd::ncdf_pair(b_, loc_, y);
+  }
+  ncdf_pairs_.push_back({y, r});
+  return r;
+}
+
 /// SLEEF 3.5's pow returns inf for results within about 7e-5 (relative) below DBL_MAX (its
 /// overflow test runs ahead of the result). There, |x|^y = (|x|^(y/2))², which overflows exactly
 /// when the true result does; the sign is that of x for odd integer y.
@@ -867,15 +899,11 @@ Value Emitter::emit_math(ir::Op op, Value x) {
   case Op::Rsqrt:
     if (fast) return b_.create<arith::DivFOp>(loc_, cf(x, 1.0), b_.create<math::SqrtOp>(loc_, x));
     return rsqrt_accurate(x);
-  case Op::Ncdf:
-    if (f32) { // f64 arithmetic and erfc: ~0.5 ULP after the final rounding
-      Value xd = to_f64(x);
-      Value t = b_.create<arith::MulFOp>(loc_, b_.create<arith::NegFOp>(loc_, xd),
-                                         cf(xd, M_SQRT1_2));
-      return to_f32(b_.create<arith::MulFOp>(loc_, call_sleef("erfc", "_u15", {t}), cf(xd, 0.5)));
-    }
-    // Both modes: erfc_u15 of a rounded -x/√2 is off by up to 2t² ULP (1,500 at x = -37).
-    return dd::ncdf(b_, loc_, x);
+  case Op::Ncdf: { // Φ(x); Φ(-y) is the second value of y's pair, shared with Φ(y)
+    auto neg = x.getDefiningOp<arith::NegFOp>();
+    auto [pos_y, neg_y] = ncdf_pair(neg ? neg.getOperand() : x);
+    return sel(cmpf(P::UNO, x, x), x, neg ? neg_y : pos_y); // NaN in, the same NaN out
+  }
   case Op::Erfc: // SLEEF's only erfc is 1.5 ULP; accurate f32 goes through f64 (~0.5 ULP)
     if (f32 && !fast) return to_f32(call_sleef("erfc", "_u15", {to_f64(x)}));
     if (f32 || fast) return sleef_op(op, {x});
@@ -1174,6 +1202,7 @@ Value Emitter::emit_node(const ir::Node &n, ir::ValueId id, const std::vector<Va
 
 std::vector<Value> Emitter::eval_nodes(const Chunk &ch) {
   std::vector<Value> vals(g_.nodes.size());
+  ncdf_pairs_.clear();
   for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
     const ir::Node &n = g_.nodes[i];
     if (n.op == ir::Op::Input) {

@@ -950,6 +950,63 @@ TEST(CpuJit, MathFunctionsWithinTolerance) {
       }
 }
 
+// Φ(x) and Φ(-x) share one erfc (Emitter::ncdf_pair): Black-Scholes' four Φ cost two. The
+// sharing shows in the code (f32: the SLEEF erfc calls; f64: the double-double erfc's four
+// divisions), and it changes no bit: each output equals Φ of its own input in a kernel with
+// one Φ, NaN payloads, ±0, ±inf and both far tails included.
+TEST(CpuJit, NcdfOfBothSignsSharesOneErfc) {
+  for (DType d : {f32, f64}) {
+    SCOPED_TRACE(dtype_name(d));
+    KB one;
+    one.out(one.op(Op::Ncdf, d, {one.in(d)}));
+    KB both;
+    ValueId a = both.in(d);
+    both.out(both.op(Op::Ncdf, d, {a}));
+    both.out(both.op(Op::Ncdf, d, {both.op(Op::Neg, d, {a})}));
+    const std::string marker = d == f32 ? "call @Sleef_erfcd" : "arith.divf";
+    std::string m1 = jit().emit(one.g, spec1d(1), cg::Stage::Mlir);
+    std::string m2 = jit().emit(both.g, spec1d(1, 2), cg::Stage::Mlir);
+    int n1 = 0, n2 = 0;
+    for (auto p = m1.find(marker); p != std::string::npos; p = m1.find(marker, p + 1))
+      ++n1;
+    for (auto p = m2.find(marker); p != std::string::npos; p = m2.find(marker, p + 1))
+      ++n2;
+    EXPECT_GT(n1, 0) << m1;
+    EXPECT_EQ(n2, n1) << "Φ(-x) did not reuse Φ(x)'s erfc:\n" << m2;
+
+    std::vector<long double> xs = {0.0L,  -0.0L,  1e-30L, -1e-30L, 0.5L,  -0.5L,  1.0L,  -1.0L,
+                                   3.01L, -3.01L, 7.5L,   -7.5L,   13.9L, -13.9L, 14.3L, -14.3L,
+                                   37.5L, -37.5L, 38.6L,  -38.6L,  1e30L, -1e30L};
+    for (int i = 0; i < 301; ++i)
+      xs.push_back(-20.0L + 40.0L * i / 300);
+    std::vector<std::uint64_t> bits;
+    for (long double x : xs)
+      bits.push_back(encode_float(round_to(x, d), d));
+    bits.push_back(encode_float(std::numeric_limits<long double>::infinity(), d));
+    bits.push_back(encode_float(-std::numeric_limits<long double>::infinity(), d));
+    // NaNs of both signs with a payload: Φ passes the input's NaN through (-x's, for Φ(-x)).
+    bits.push_back(d == f32 ? 0x7fc01234u : 0x7ff8000000001234u);
+    bits.push_back(d == f32 ? 0xffc01234u : 0xfff8000000001234u);
+    const auto n = static_cast<std::int64_t>(bits.size());
+    Buf A(d, bits.size()), NegA(d, bits.size()), P(d, bits.size()), Q(d, bits.size()),
+        WantP(d, bits.size()), WantQ(d, bits.size());
+    const std::uint64_t sign = d == f32 ? 0x80000000u : 0x8000000000000000u;
+    for (std::size_t i = 0; i < bits.size(); ++i) {
+      A.set(i, bits[i]);
+      NegA.set(i, bits[i] ^ sign);
+    }
+    run1d(jit().compile(both.g, spec1d(1, 2)), {&A, &P, &Q}, n);
+    auto single = jit().compile(one.g, spec1d(1));
+    run1d(single, {&A, &WantP}, n);
+    run1d(single, {&NegA, &WantQ}, n);
+    for (std::size_t i = 0; i < bits.size(); ++i) {
+      SCOPED_TRACE("x bits " + std::to_string(bits[i]));
+      EXPECT_EQ(P.get(i), WantP.get(i));
+      EXPECT_EQ(Q.get(i), WantQ.get(i));
+    }
+  }
+}
+
 TEST(CpuJit, NoLibmCallsInMathKernels) {
   for (DType d : {f32, f64}) {
     KB k;

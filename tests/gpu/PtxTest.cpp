@@ -507,6 +507,22 @@ TEST(Ptx, MathComesFromLibdeviceInlined) {
       << ptx;
 }
 
+// Black-Scholes takes Φ of d1, -d1, d2 and -d2. On a GPU its time is the f64 issue rate (the f32
+// Φ is evaluated in f64, docs/gpu.md), so Φ(x) and Φ(-x) must cost one erfc, as on the CPU
+// (CpuJit.NcdfOfBothSignsSharesOneErfc checks the bits).
+TEST(Ptx, NcdfOfBothSignsSharesOneErfc) {
+  if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  for (const char *t : {"f32", "f64"}) {
+    SCOPED_TRACE(t);
+    std::string decl = std::string("input a: ") + t + "[n]\n";
+    std::string one = ptx_of(decl + "output p = ncdf(a)\n", false, false);
+    std::string both = ptx_of(decl + "output p = ncdf(a)\noutput q = ncdf(-a)\n", false, false);
+    int f1 = count(one, "fma.rn.f64"), f2 = count(both, "fma.rn.f64");
+    EXPECT_GT(f1, 20) << one;
+    EXPECT_LE(f2, f1 + 2) << "Φ(-a) did not reuse Φ(a)'s erfc:\n" << both;
+  }
+}
+
 TEST(Ptx, UnsupportedArchIsARuntimeError) {
   One o = one_kernel("input a: f32[n]\noutput r = a + 1\n");
   GpuKernelSpec s;
