@@ -281,7 +281,8 @@ int main(int argc, char **argv) {
       double gbs_of[2] = {0, 0};
       for (int warps = 0; warps < 2; ++warps) {
         const unsigned threads = warps ? cg::kGpuReduceWarpBlock : cg::kGpuReduceThreads;
-        const std::int64_t blocks = warps ? (rows + threads / 32 - 1) / (threads / 32) : rows;
+        const std::int64_t per_block = threads / 32 * cg::gpu_reduce_units_per_warp(len);
+        const std::int64_t blocks = warps ? (rows + per_block - 1) / per_block : rows;
         const LaunchConfig lc = launch_config_blocks(dev, f, blocks, threads);
         const double t = best_of(reps, s, [&] { launch(dev, s, f, lc, args.data()); });
         gbs_of[warps] = static_cast<double>(n * 4) / t / 1e9;

@@ -582,7 +582,53 @@ struct GpuJit::Impl {
       Value per_block = b.create<arith::ShRUIOp>(loc, ntid, cit(5));
       Value first =
           b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, bid, per_block), warp);
-      stride_loop(b, it, first, units, b.create<arith::MulIOp>(loc, gdim, per_block), [&](Value u) {
+      Value all_warps = b.create<arith::MulIOp>(loc, gdim, per_block);
+      auto segmented = b.create<scf::IfOp>(
+          loc, icmp(arith::CmpIPredicate::ule, clen, cit(kGpuReduceSegmentMax)), true);
+      b.setInsertionPointToStart(&segmented.getThenRegion().front());
+      // Chunks of at most 32 values: only the block schedule's first warp holds values, each
+      // thread one at most, and the other seven warps' trees are the identity. So a unit is one
+      // segment of seg = 2^⌈log2 clen⌉ lanes, 32 / seg units to a warp. In the block schedule
+      // the tree steps w ≥ seg and the cross-warp tree only combine values with the identity
+      // (lane l + w ≥ clen, warps 1..7), and x ⊕ id = x for every x a fold yields: the fold
+      // starts from the identity, so a sum's -0 is already +0 and a NaN already canonical, and
+      // min, max, products, integers and argmin/argmax pairs are unchanged by it. The steps
+      // w < seg are the full-warp shuffles: a segment's first lane reads lanes of its own
+      // segment only, as lane 0 does in a warp. Same bits, without 7 of 8 idle trees and idle
+      // lanes.
+      {
+        Value seg = cit(32);
+        for (int w = 16; w >= 1; w /= 2)
+          seg = sel(icmp(arith::CmpIPredicate::ule, clen, cit(w)), cit(w), seg);
+        Value per_warp = b.create<arith::DivUIOp>(loc, cit(32), seg);
+        Value sub = b.create<arith::AndIOp>(loc, lane, b.create<arith::SubIOp>(loc, seg, cit(1)));
+        Value groups = b.create<arith::DivUIOp>(
+            loc,
+            b.create<arith::AddIOp>(loc, units, b.create<arith::SubIOp>(loc, per_warp, cit(1))),
+            per_warp);
+        stride_loop(b, it, first, groups, all_warps, [&](Value grp) {
+          Value u = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, grp, per_warp),
+                                            b.create<arith::DivUIOp>(loc, lane, seg));
+          Value valid = icmp(arith::CmpIPredicate::ult, u, units);
+          // A lane past the last unit folds nothing (and reads nothing), but still shuffles.
+          UnitRange r = unit_range(sel(valid, u, cit(0)));
+          r.hi = sel(valid, r.hi, r.lo);
+          Acc v = fold(r, sub);
+          for (int w = 16; w >= 1; w /= 2) {
+            Acc o;
+            for (Value c : v)
+              o.push_back(shuffle_down(c, w));
+            Acc c = combine(v, o);
+            Value inside = icmp(arith::CmpIPredicate::ult, cit(w), seg);
+            for (std::size_t q = 0; q < v.size(); ++q)
+              v[q] = sel(inside, c[q], v[q]);
+          }
+          when(b.create<arith::AndIOp>(loc, valid, icmp(arith::CmpIPredicate::eq, sub, cit(0))),
+               [&] { store_unit(u, v); });
+        });
+      }
+      b.setInsertionPointToStart(&segmented.getElseRegion().front());
+      stride_loop(b, it, first, units, all_warps, [&](Value u) {
         const UnitRange r = unit_range(u);
         // Warp k's tree result of the block schedule, for each k, in lane 0.
         std::vector<Acc> w;

@@ -42,7 +42,8 @@ namespace xpr::cg {
 /// order: thread t accumulates values t, t + 256, ... of the chunk in sequence, the 32 lanes of
 /// a warp combine by a shuffle tree (lane l with lane l + w, w = 16 ... 1), then the 8 warps'
 /// results the same way (w = 4, 2, 1). In the warp schedule lane l plays threads l, l + 32, ...,
-/// l + 224 and combines in that same order: both schedules give the same bits. The order depends
+/// l + 224 and combines in that same order (chunks of at most kGpuReduceSegmentMax values take
+/// one segment of a warp each instead): both schedules give the same bits. The order depends
 /// on n and the constants alone, never on the device, the grid or the schedule. The spec has
 /// the map's inputs and one Contiguous output (the partials); vector must be 1.
 struct GpuKernelSpec {
@@ -61,6 +62,17 @@ inline constexpr std::int64_t kGpuReduceChunk = 16384;
 inline constexpr int kGpuReduceWarpBlock = 128;
 inline bool gpu_reduce_warp_schedule(std::int64_t chunk_len) {
   return chunk_len <= kGpuReduceThreads;
+}
+/// Within the warp schedule, chunks of at most this many values share a warp: a unit takes
+/// 2^⌈log2 chunk_len⌉ lanes, one value each (the kernel decides from chunk_len; same bits).
+inline constexpr std::int64_t kGpuReduceSegmentMax = 32;
+/// The units one warp of the warp schedule takes at a time: 32 / 2^⌈log2 chunk_len⌉ for
+/// segmented chunks, else 1. Launchers size their grids by it (more warps would idle).
+inline std::int64_t gpu_reduce_units_per_warp(std::int64_t chunk_len) {
+  std::int64_t seg = 1;
+  while (seg < chunk_len && seg < 32)
+    seg *= 2;
+  return chunk_len <= kGpuReduceSegmentMax ? 32 / seg : 1;
 }
 
 /// The vector width for a kernel whose operands are all Contiguous or Scalar: 16 bytes of its

@@ -415,10 +415,13 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     const std::int64_t clen = (len + chunks - 1) / chunks;
     for (std::int64_t x : {len, units, chunks, std::max<std::int64_t>(clen, 1)})
       vals.push_back(static_cast<std::uint64_t>(x));
-    // Short chunks: a warp per unit (the same bits, GpuJit.h), 4 units per block.
-    const bool warps = cg::gpu_reduce_warp_schedule(std::max<std::int64_t>(clen, 1));
+    // Short chunks: a warp per unit, or per 32 / 2^⌈log2 clen⌉ units for chunks of at most 32
+    // values (the same bits, GpuJit.h), 4 warps per block.
+    const std::int64_t c1 = std::max<std::int64_t>(clen, 1);
+    const bool warps = cg::gpu_reduce_warp_schedule(c1);
     const int threads = warps ? cg::kGpuReduceWarpBlock : cg::kGpuReduceThreads;
-    const std::int64_t blocks = warps ? (units + threads / 32 - 1) / (threads / 32) : units;
+    const std::int64_t per_block = threads / 32 * cg::gpu_reduce_units_per_warp(c1);
+    const std::int64_t blocks = warps ? (units + per_block - 1) / per_block : units;
     launch_with(kc, spec, f, vals,
                 launch_config_blocks(dev, f, blocks, static_cast<unsigned>(threads)));
   };

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -90,7 +91,8 @@ TEST(PtxSim, BothReduceSchedulesGiveTheDocumentedOrdersBits) {
   const std::string ptx = reduce_ptx(ir::Op::Sum, DType::F32);
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1e4f, 1e4f);
-  for (std::int64_t n : {0, 1, 3, 31, 33, 256, 257, 1000, 4099}) {
+  // Rows of at most 32 values take the warp schedule's segments (2^⌈log2 n⌉ lanes a row).
+  for (std::int64_t n : {0, 1, 2, 3, 5, 16, 17, 31, 32, 33, 256, 257, 1000, 4099}) {
     const std::int64_t rows = 9;
     std::vector<float> x(static_cast<std::size_t>(rows * n));
     for (float &v : x)
@@ -113,26 +115,59 @@ TEST(PtxSim, BothReduceSchedulesGiveTheDocumentedOrdersBits) {
 TEST(PtxSim, BothScheduleAgreeOnArgmaxPairs) {
   if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
   const std::string ptx = reduce_ptx(ir::Op::ArgMax, DType::F64);
-  // Ties everywhere (the smaller index wins), a NaN in one row (the first NaN wins).
-  const std::int64_t rows = 6, n = 300;
-  std::vector<double> x(static_cast<std::size_t>(rows * n));
-  for (std::int64_t i = 0; i < rows * n; ++i)
-    x[static_cast<std::size_t>(i)] = static_cast<double>((i * 37) % 11);
-  x[static_cast<std::size_t>(2 * n + 150)] = std::numeric_limits<double>::quiet_NaN();
-  x[static_cast<std::size_t>(2 * n + 290)] = std::numeric_limits<double>::quiet_NaN();
-  for (unsigned block : {256u, 128u}) {
-    std::vector<double> v(static_cast<std::size_t>(rows));
-    std::vector<std::int64_t> k(static_cast<std::size_t>(rows), -7);
-    ASSERT_EQ(run(ptx, x.data(), v.data(), k.data(), rows, n, 3, block), "");
-    for (std::int64_t r = 0; r < rows; ++r) {
-      std::int64_t want = 0;
-      for (std::int64_t j = 1; j < n; ++j) {
-        const double a = x[static_cast<std::size_t>(r * n + j)],
-                     b = x[static_cast<std::size_t>(r * n + want)];
-        if (!std::isnan(b) && (std::isnan(a) || a > b)) want = j;
+  // Ties everywhere (the smaller index wins), a NaN in one row (the first NaN wins); short rows
+  // take the warp schedule's segments.
+  for (std::int64_t n : {300, 32, 7, 1}) {
+    const std::int64_t rows = 6;
+    std::vector<double> x(static_cast<std::size_t>(rows * n));
+    for (std::int64_t i = 0; i < rows * n; ++i)
+      x[static_cast<std::size_t>(i)] = static_cast<double>((i * 37) % 11);
+    x[static_cast<std::size_t>(2 * n + n / 2)] = std::numeric_limits<double>::quiet_NaN();
+    x[static_cast<std::size_t>(2 * n + n - 1)] = std::numeric_limits<double>::quiet_NaN();
+    for (unsigned block : {256u, 128u}) {
+      std::vector<double> v(static_cast<std::size_t>(rows));
+      std::vector<std::int64_t> k(static_cast<std::size_t>(rows), -7);
+      ASSERT_EQ(run(ptx, x.data(), v.data(), k.data(), rows, n, 3, block), "");
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t want = 0;
+        for (std::int64_t j = 1; j < n; ++j) {
+          const double a = x[static_cast<std::size_t>(r * n + j)],
+                       b = x[static_cast<std::size_t>(r * n + want)];
+          if (!std::isnan(b) && (std::isnan(a) || a > b)) want = j;
+        }
+        EXPECT_EQ(k[static_cast<std::size_t>(r)], want)
+            << "n " << n << " row " << r << " block " << block;
       }
-      EXPECT_EQ(k[static_cast<std::size_t>(r)], want) << "row " << r << " block " << block;
     }
+  }
+}
+
+TEST(PtxSim, ShortRowsKeepTheSignOfZeroAndNaNsAsTheBlockSchedule) {
+  if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  // The segments fold a row's values before the identity the block schedule adds first: the
+  // same bits, -0 sums and NaNs included.
+  const std::string ptx = reduce_ptx(ir::Op::Sum, DType::F32);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (std::int64_t n : {1, 2, 5, 32}) {
+    const std::int64_t rows = 5;
+    std::vector<float> x(static_cast<std::size_t>(rows * n), -0.0f);
+    x[static_cast<std::size_t>(1 * n)] = nan;          // row 1: a NaN
+    x[static_cast<std::size_t>(2 * n + n - 1)] = 1.5f; // row 2: -0s and 1.5
+    x[static_cast<std::size_t>(3 * n)] = std::numeric_limits<float>::infinity(); // row 3
+    x[static_cast<std::size_t>(3 * n + n - 1)] = -std::numeric_limits<float>::infinity();
+    std::vector<std::vector<std::uint32_t>> got;
+    for (unsigned block : {256u, 128u}) {
+      std::vector<float> out(static_cast<std::size_t>(rows), -7.0f);
+      ASSERT_EQ(run(ptx, x.data(), out.data(), nullptr, rows, n, 2, block), "");
+      got.emplace_back();
+      for (float v : out)
+        got.back().push_back(bits(v));
+    }
+    EXPECT_EQ(got[0], got[1]) << "n " << n;
+    EXPECT_EQ(got[1][0], bits(0.0f)) << "n " << n; // all -0: the identity's +0
+    EXPECT_TRUE(std::isnan(std::bit_cast<float>(got[1][1]))) << "n " << n;
+    EXPECT_EQ(got[1][2], bits(1.5f)) << "n " << n;
+    EXPECT_EQ(got[1][4], bits(0.0f)) << "n " << n;
   }
 }
 
