@@ -187,6 +187,9 @@ struct CudaTarget::Impl {
 
   /// The kernels that combine partials, by (op, value dtype).
   std::map<std::pair<ir::Op, DType>, std::shared_ptr<const KernelCode>> combine_codes;
+  /// argmin/argmax first passes (they have no CPU reduce kernel in the plan), by op and map
+  /// kernel text: made once per target, not once per run.
+  std::map<std::pair<ir::Op, std::string>, std::shared_ptr<const KernelCode>> arg_codes;
   /// The kernels that finish a reduction (the mean's division, the output cast), by (op, result
   /// dtype, output dtype). The mean's count is their program param 0.
   std::map<std::tuple<ir::Op, DType, DType>, std::shared_ptr<const KernelCode>> finish_codes;
@@ -324,13 +327,16 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
   const bool arg = cg::is_arg_reduce(r.op);
   const KernelCode *code = reduce_kernel_code(cp, step);
   // argmin/argmax have no CPU reduce kernel (and CPU reduce kernels can be switched off):
-  // the GPU's first pass is then made here, as make_reduce_code makes the CPU's.
-  std::shared_ptr<const KernelCode> own_code;
+  // the GPU's first pass is then made here, as make_reduce_code makes the CPU's, and kept.
+  // The same map text gives the same kernel and param slots whatever the step's index.
   if (!code) {
-    passes::KernelStep ks = mk;
-    ks.kernel = cg::make_reduce_kernel(mk.kernel, r.op);
-    own_code = std::make_shared<const KernelCode>(ks, static_cast<int>(step));
-    code = own_code.get();
+    std::shared_ptr<const KernelCode> &own = arg_codes[{r.op, cp.kernel_text.at(step)}];
+    if (!own) {
+      passes::KernelStep ks = mk;
+      ks.kernel = cg::make_reduce_kernel(mk.kernel, r.op);
+      own = std::make_shared<const KernelCode>(ks, static_cast<int>(step));
+    }
+    code = own.get();
   }
   const DType value = mk.kernel.type(mk.kernel.outputs.at(0).value).dtype;
   // argmin/argmax partials carry values in their compute type (halves compare in f32) beside
