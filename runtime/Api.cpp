@@ -439,6 +439,10 @@ Array Context::to_host(const Array &a) const {
   return impl_->cuda->to_host(a);
 }
 
+void Context::synchronize() const {
+  if (impl_->cuda) impl_->cuda->synchronize();
+}
+
 std::string Context::target_description() const {
   return impl_->cuda ? impl_->cuda->description() : "cpu";
 }

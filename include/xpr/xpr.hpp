@@ -165,7 +165,8 @@ public:
 
   /// Runs the program on `inputs` (arrays or strided views, matched by name; extra names are
   /// ignored) and `params`; returns freshly allocated outputs by name. On a cuda context,
-  /// inputs may be device arrays (Context::to_device); the outputs are then device arrays too.
+  /// inputs may be device arrays (Context::to_device); the outputs are then device arrays too,
+  /// and with only device inputs the run is queued and returns at once (Context::synchronize).
   /// A cpu context refuses device arrays.
   Outputs run(const Inputs &inputs, const Params &params = {}) const;
   /// The same, outputs in declaration order.
@@ -174,7 +175,8 @@ public:
   /// An output may be the very same memory as an input (`a = a * 2` in place); inputs that
   /// overlap an output in any other way are copied first, so the result is always as if all
   /// inputs were read before any output was written. On a cuda context the outputs may be
-  /// device arrays (written in place on the device).
+  /// device arrays (written in place on the device; queued, as for run, when every input and
+  /// output is one).
   void run_into(const Inputs &inputs, const Outputs &outputs, const Params &params = {}) const;
 
   /// The program's text at one lowering stage.
@@ -245,8 +247,15 @@ public:
   /// to_device and to_host cross the bus. Throws Error(Runtime) on a cpu context, or for an
   /// array on another device.
   Array to_device(const Array &a) const;
-  /// A host copy of a device array (`a` itself when it is already on the host).
+  /// A host copy of a device array (`a` itself when it is already on the host). Waits for the
+  /// runs queued on this context, and for those another context queued on `a`.
   Array to_host(const Array &a) const;
+  /// Waits until the runs queued on this context's GPU have finished; a kernel's failure in
+  /// any of them throws Error(Runtime) here. A run whose inputs and outputs are all device
+  /// arrays returns as soon as it is queued (runs on one context execute in call order, and a
+  /// context waits for another's queued runs on the device arrays it is given); a run with any
+  /// host array returns with its results in place. Nothing to wait for on a cpu context.
+  void synchronize() const;
 
   struct Impl;
 

@@ -111,6 +111,78 @@ struct LoadedKernel {
   CUfunction fn = nullptr;
 };
 
+/// A target's stream, shared with the device arrays whose last use was queued on it: they wait
+/// for it before their memory is freed, and other targets wait for it before they touch them.
+struct Queue {
+  std::shared_ptr<Device> devp; // before `stream`: a stream is destroyed in its device's context
+  Stream stream;
+  std::mutex mu;
+  /// Temporaries of runs still queued (reduction partials, copies of overlapped inputs): freed
+  /// once the stream has passed them, at the next sync.
+  std::vector<DeviceBuffer> retired;
+  std::size_t retired_bytes = 0;
+
+  explicit Queue(std::shared_ptr<Device> d) : devp(std::move(d)), stream(*devp) {}
+  ~Queue() { sync_quietly(); }
+  /// Waits for everything queued; a kernel's failure surfaces here as Error(Runtime).
+  void sync() {
+    std::lock_guard lock(mu);
+    devp->use();
+    stream.sync();
+    retired.clear();
+    retired_bytes = 0;
+  }
+  /// The same for destructors: a failure was, or will be, reported by a sync that can throw.
+  void sync_quietly() noexcept {
+    try {
+      sync();
+    } catch (...) {
+    }
+  }
+  /// Keeps `bufs` until the stream has passed the work queued so far; waits now when what is
+  /// kept grows large, so that a long chain of queued runs cannot pile up device memory.
+  void retire(std::vector<DeviceBuffer> &bufs) {
+    bool full;
+    {
+      std::lock_guard lock(mu);
+      for (DeviceBuffer &b : bufs) {
+        retired_bytes += b.bytes();
+        retired.push_back(std::move(b));
+      }
+      bufs.clear();
+      full = retired_bytes > kRetiredBytes || retired.size() > kRetiredBuffers;
+    }
+    if (full) sync();
+  }
+  /// The same for one buffer, from a destructor.
+  void retire_quietly(DeviceBuffer &b) noexcept {
+    try {
+      std::vector<DeviceBuffer> one;
+      one.push_back(std::move(b));
+      retire(one);
+    } catch (...) {
+    }
+  }
+  static constexpr std::size_t kRetiredBytes = std::size_t{256} << 20;
+  static constexpr std::size_t kRetiredBuffers = 1024;
+};
+
+/// The memory of a device array (its Array's owner) and the stream of its last use.
+struct DeviceMemory {
+  std::shared_ptr<Device> devp; // before `buf`: memory is freed in its device's context
+  DeviceBuffer buf;
+  std::mutex mu;
+  std::weak_ptr<Queue> user; // the queue of the last run that read or wrote it
+  DeviceMemory(std::shared_ptr<Device> d, std::size_t bytes)
+      : devp(std::move(d)), buf(*devp, bytes) {}
+  ~DeviceMemory() {
+    // Queued work may still read or write it: the stream frees it once past that work, so that
+    // dropping the intermediates of a chain of queued runs does not wait. A stream that is gone
+    // has finished its work.
+    if (std::shared_ptr<Queue> q = user.lock()) q->retire_quietly(buf);
+  }
+};
+
 } // namespace
 } // namespace xpr::rt::cuda
 
@@ -128,6 +200,8 @@ struct ArrayFactory {
     a.device_ = device;
     return a;
   }
+  /// What on_device() gave `a` as its owner.
+  static void *owner(const Array &a) { return a.owner_.get(); }
 };
 } // namespace xpr::detail
 
@@ -138,15 +212,18 @@ struct CudaTarget::Impl {
   // context, which may be after the target is gone.
   std::shared_ptr<Device> devp;
   Device &dev;
-  Stream stream;
+  std::shared_ptr<Queue> queue;
+  const Stream &stream; // queue's
   int sm;
   std::mutex mu;
   std::map<std::string, LoadedKernel> kernels; // by key text
   std::string ptx_target;                      // GpuJit's description of the target, once
   explicit Impl(int device)
-      : devp(std::make_shared<Device>(device)), dev(*devp), stream(dev),
-        sm(cg::gpu_target_sm(dev.compute_capability())),
+      : devp(std::make_shared<Device>(device)), dev(*devp), queue(std::make_shared<Queue>(devp)),
+        stream(queue->stream), sm(cg::gpu_target_sm(dev.compute_capability())),
         ptx_target(gpu_jit().target_description(sm)) {}
+  // Queued runs finish before the kernels they launch are unloaded.
+  ~Impl() { queue->sync_quietly(); }
 
   /// The key of a compiled kernel: everything that shapes its cubin.
   std::string key(const KernelCode &code, const cg::GpuKernelSpec &s) const {
@@ -171,11 +248,21 @@ struct CudaTarget::Impl {
     std::int64_t n = 1;
     for (auto e : shape)
       n *= e;
-    auto *buf = new DeviceBuffer(dev, static_cast<std::size_t>(n * dtype_size(dtype)));
-    std::shared_ptr<Device> keep = devp;
-    std::shared_ptr<void> owner(buf, [keep](void *p) { delete static_cast<DeviceBuffer *>(p); });
-    return detail::ArrayFactory::on_device(buf->ptr(), dtype, shape, std::move(owner),
-                                           dev.ordinal());
+    auto mem =
+        std::make_shared<DeviceMemory>(devp, static_cast<std::size_t>(n * dtype_size(dtype)));
+    mem->user = queue;
+    const CUdeviceptr ptr = mem->buf.ptr();
+    return detail::ArrayFactory::on_device(ptr, dtype, shape, std::move(mem), dev.ordinal());
+  }
+  /// Before this target queues work on device array `a`: work another target queued on it
+  /// finishes first (its stream is waited for), and `a`'s last use becomes this stream's.
+  void claim(const Array &a) {
+    if (!a.on_device()) return;
+    auto &m = *static_cast<DeviceMemory *>(detail::ArrayFactory::owner(a));
+    std::lock_guard lock(m.mu);
+    std::shared_ptr<Queue> last = m.user.lock();
+    if (last && last != queue) last->sync();
+    m.user = queue;
   }
   /// Throws unless `a` is a host array or on this device.
   void check_device(const Array &a, const std::string &what) const {
@@ -514,125 +601,150 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
                                                               p.output_buffers[o])].name));
   std::lock_guard lock(I.mu);
   I.dev.use();
+  // Device arrays another context queued work on: that work finishes first.
+  bool host_inputs = false;
+  for (int i : p.input_buffers) {
+    const Array &a = inputs.at(p.buffers[static_cast<std::size_t>(i)].name);
+    I.claim(a);
+    host_inputs = host_inputs || !a.on_device();
+  }
+  if (targets)
+    for (const Array &t : *targets)
+      I.claim(t);
 
   std::vector<DeviceBuffer> owned;
-  std::vector<DevView> views(p.buffers.size());
-  std::vector<Array> out(p.output_buffers.size());
-  std::vector<bool> on_device(p.output_buffers.size(), false); // written in place, no copy back
-  for (std::size_t i = 0; i < p.buffers.size(); ++i) {
-    const auto &buf = p.buffers[i];
-    DevView &v = views[i];
-    v.dtype = buf.type.dtype;
-    const std::int64_t es = dtype_size(buf.type.dtype);
-    if (buf.kind == BufferKind::Input) {
-      const Array &a = inputs.at(buf.name);
-      v.shape = a.shape();
-      v.strides = a.strides();
-      const ElementExtent e = element_extent(a);
-      if (a.on_device()) {
-        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data()));
-        // A device input that a device output overlaps is read from a copy, so that every
-        // input is as it was before the run (on the host, the staging copy does this).
-        bool overlapped = false;
-        if (targets)
-          for (const Array &t : *targets)
-            overlapped = overlapped || (t.on_device() && overlaps(a, t));
-        if (overlapped) {
-          const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
-          owned.emplace_back(I.dev, bytes);
-          I.stream.copy(owned.back().ptr(), v.base + static_cast<CUdeviceptr>(e.lo * es), bytes);
-          v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
+  try {
+    std::vector<DevView> views(p.buffers.size());
+    std::vector<Array> out(p.output_buffers.size());
+    std::vector<bool> on_device(p.output_buffers.size(), false); // written in place, no copy back
+    for (std::size_t i = 0; i < p.buffers.size(); ++i) {
+      const auto &buf = p.buffers[i];
+      DevView &v = views[i];
+      v.dtype = buf.type.dtype;
+      const std::int64_t es = dtype_size(buf.type.dtype);
+      if (buf.kind == BufferKind::Input) {
+        const Array &a = inputs.at(buf.name);
+        v.shape = a.shape();
+        v.strides = a.strides();
+        const ElementExtent e = element_extent(a);
+        if (a.on_device()) {
+          v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data()));
+          // A device input that a device output overlaps is read from a copy, so that every
+          // input is as it was before the run (on the host, the staging copy does this).
+          bool overlapped = false;
+          if (targets)
+            for (const Array &t : *targets)
+              overlapped = overlapped || (t.on_device() && overlaps(a, t));
+          if (overlapped) {
+            const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
+            owned.emplace_back(I.dev, bytes);
+            I.stream.copy(owned.back().ptr(), v.base + static_cast<CUdeviceptr>(e.lo * es), bytes);
+            v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
+          }
+          continue;
         }
+        // A host input's extent in memory goes over as it is, strides and all: the kernel sees
+        // the same layout as on the CPU, and no gather runs on the host.
+        const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
+        owned.emplace_back(I.dev, bytes);
+        I.stream.to_device(owned.back().ptr(), static_cast<const char *>(a.data()) + e.lo * es,
+                           bytes);
+        v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
         continue;
       }
-      // A host input's extent in memory goes over as it is, strides and all: the kernel sees
-      // the same layout as on the CPU, and no gather runs on the host.
-      const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
-      owned.emplace_back(I.dev, bytes);
-      I.stream.to_device(owned.back().ptr(), static_cast<const char *>(a.data()) + e.lo * es,
-                         bytes);
-      v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
-      continue;
-    }
-    v.shape = ir::concrete_shape(buf.type, syms);
-    v.strides = c_strides(v.shape);
-    if (buf.kind == BufferKind::Output && targets) {
-      const Array &t = (*targets)[static_cast<std::size_t>(buf.index)];
-      if (!t.valid() || t.dtype() != buf.type.dtype || t.shape() != v.shape)
-        throw Error(ErrorKind::Runtime,
-                    fmt::format("run_into: output '{}' must be {}[{}] (declared {}), but the "
-                                "array given is {}[{}]",
-                                buf.name, dtype_name(buf.type.dtype), fmt::join(v.shape, ", "),
-                                ir::to_string(buf.type), dtype_name(t.dtype()),
-                                fmt::join(t.shape(), ", ")));
-      if (t.on_device()) {
-        // Device arrays are C-contiguous (to_device and runs make no others).
-        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(t.data()));
-        out[static_cast<std::size_t>(buf.index)] = t;
+      v.shape = ir::concrete_shape(buf.type, syms);
+      v.strides = c_strides(v.shape);
+      if (buf.kind == BufferKind::Output && targets) {
+        const Array &t = (*targets)[static_cast<std::size_t>(buf.index)];
+        if (!t.valid() || t.dtype() != buf.type.dtype || t.shape() != v.shape)
+          throw Error(ErrorKind::Runtime,
+                      fmt::format("run_into: output '{}' must be {}[{}] (declared {}), but the "
+                                  "array given is {}[{}]",
+                                  buf.name, dtype_name(buf.type.dtype), fmt::join(v.shape, ", "),
+                                  ir::to_string(buf.type), dtype_name(t.dtype()),
+                                  fmt::join(t.shape(), ", ")));
+        if (t.on_device()) {
+          // Device arrays are C-contiguous (to_device and runs make no others).
+          v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(t.data()));
+          out[static_cast<std::size_t>(buf.index)] = t;
+          on_device[static_cast<std::size_t>(buf.index)] = true;
+          continue;
+        }
+      } else if (buf.kind == BufferKind::Output && device_outputs) {
+        Array d = I.device_array(buf.type.dtype, v.shape);
+        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(d.data()));
+        out[static_cast<std::size_t>(buf.index)] = d;
         on_device[static_cast<std::size_t>(buf.index)] = true;
         continue;
       }
-    } else if (buf.kind == BufferKind::Output && device_outputs) {
-      Array d = I.device_array(buf.type.dtype, v.shape);
-      v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(d.data()));
-      out[static_cast<std::size_t>(buf.index)] = d;
-      on_device[static_cast<std::size_t>(buf.index)] = true;
-      continue;
+      std::int64_t n = 1;
+      for (auto e : v.shape)
+        n *= e;
+      owned.emplace_back(I.dev, static_cast<std::size_t>(n * es));
+      v.base = owned.back().ptr();
     }
-    std::int64_t n = 1;
-    for (auto e : v.shape)
-      n *= e;
-    owned.emplace_back(I.dev, static_cast<std::size_t>(n * es));
-    v.base = owned.back().ptr();
-  }
 
-  const std::vector<std::uint64_t> slots = pack_params(p, params);
+    const std::vector<std::uint64_t> slots = pack_params(p, params);
 
-  for (std::size_t s = 0; s < p.steps.size(); ++s) {
-    if (p.steps[s].kind == Step::Kind::Reduce) {
-      I.run_reduce(cp, s, views, owned, slots, syms);
-      continue;
+    for (std::size_t s = 0; s < p.steps.size(); ++s) {
+      if (p.steps[s].kind == Step::Kind::Reduce) {
+        I.run_reduce(cp, s, views, owned, slots, syms);
+        continue;
+      }
+      const passes::KernelStep &ks = p.steps[s].kernel;
+      std::vector<std::int64_t> iter =
+          ir::concrete_shape(ir::Type{DType::Bool, ks.iter_dims}, syms);
+      if (std::find(iter.begin(), iter.end(), 0) != iter.end()) continue;
+      std::vector<const DevView *> ins, outs;
+      for (int b : ks.inputs)
+        ins.push_back(&views[static_cast<std::size_t>(b)]);
+      for (int b : ks.outputs)
+        outs.push_back(&views[static_cast<std::size_t>(b)]);
+      I.run_elementwise(*cp.code[s], iter, ins, outs, slots, cp.precision, *cp.cache);
     }
-    const passes::KernelStep &ks = p.steps[s].kernel;
-    std::vector<std::int64_t> iter = ir::concrete_shape(ir::Type{DType::Bool, ks.iter_dims}, syms);
-    if (std::find(iter.begin(), iter.end(), 0) != iter.end()) continue;
-    std::vector<const DevView *> ins, outs;
-    for (int b : ks.inputs)
-      ins.push_back(&views[static_cast<std::size_t>(b)]);
-    for (int b : ks.outputs)
-      outs.push_back(&views[static_cast<std::size_t>(b)]);
-    I.run_elementwise(*cp.code[s], iter, ins, outs, slots, cp.precision, *cp.cache);
-  }
 
-  // Host results back: into fresh arrays, or into the caller's (any strides). Device results
-  // are already where they belong.
-  std::vector<Array> staged(p.output_buffers.size());
-  for (std::size_t o = 0; o < p.output_buffers.size(); ++o) {
-    if (on_device[o]) continue;
-    const std::size_t b = static_cast<std::size_t>(p.output_buffers[o]);
-    const DevView &v = views[b];
-    Array dst;
-    if (targets && (*targets)[o].is_contiguous())
-      dst = (*targets)[o];
-    else
-      dst = Array::empty(v.dtype, v.shape);
-    I.stream.to_host(dst.data(), v.base,
-                     static_cast<std::size_t>(dst.size() * dtype_size(v.dtype)));
-    staged[o] = dst;
-  }
-  I.stream.sync(); // a kernel's failure surfaces here, before anything is returned
-  for (std::size_t o = 0; o < staged.size(); ++o) {
-    if (on_device[o]) continue;
-    if (targets) {
-      const Array &t = (*targets)[o];
-      if (staged[o].data() != t.data()) scatter(staged[o], t);
-      out[o] = t;
-    } else {
-      out[o] = staged[o];
+    // A run on device arrays only is queued and returns: the stream keeps its order, and whatever
+    // needs its results (to_host, a run with host arrays, synchronize) waits for it.
+    if (!host_inputs && std::all_of(on_device.begin(), on_device.end(), [](bool d) { return d; })) {
+      I.queue->retire(owned);
+      return out;
     }
+    // Host results back: into fresh arrays, or into the caller's (any strides). Device results
+    // are already where they belong.
+    std::vector<Array> staged(p.output_buffers.size());
+    for (std::size_t o = 0; o < p.output_buffers.size(); ++o) {
+      if (on_device[o]) continue;
+      const std::size_t b = static_cast<std::size_t>(p.output_buffers[o]);
+      const DevView &v = views[b];
+      Array dst;
+      if (targets && (*targets)[o].is_contiguous())
+        dst = (*targets)[o];
+      else
+        dst = Array::empty(v.dtype, v.shape);
+      I.stream.to_host(dst.data(), v.base,
+                       static_cast<std::size_t>(dst.size() * dtype_size(v.dtype)));
+      staged[o] = dst;
+    }
+    I.queue->sync(); // a kernel's failure surfaces here, before anything is returned
+    for (std::size_t o = 0; o < staged.size(); ++o) {
+      if (on_device[o]) continue;
+      if (targets) {
+        const Array &t = (*targets)[o];
+        if (staged[o].data() != t.data()) scatter(staged[o], t);
+        out[o] = t;
+      } else {
+        out[o] = staged[o];
+      }
+    }
+    return out;
+  } catch (...) {
+    // Work already queued may use the temporaries about to be freed, and read host inputs.
+    I.queue->sync_quietly();
+    throw;
   }
-  return out;
 }
+
+void CudaTarget::synchronize() { impl_->queue->sync(); }
 
 Array CudaTarget::to_device(const Array &a) {
   Impl &I = *impl_;
@@ -643,7 +755,7 @@ Array CudaTarget::to_device(const Array &a) {
   Array d = I.device_array(a.dtype(), a.shape());
   I.stream.to_device(static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(d.data())),
                      src.data(), static_cast<std::size_t>(a.size() * dtype_size(a.dtype())));
-  I.stream.sync();
+  I.queue->sync(); // `src` may go as soon as this returns
   return d;
 }
 
@@ -654,9 +766,10 @@ Array CudaTarget::to_host(const Array &a) {
   Array h = Array::empty(a.dtype(), a.shape());
   std::lock_guard lock(I.mu);
   I.dev.use();
+  I.claim(a);
   I.stream.to_host(h.data(), static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data())),
                    static_cast<std::size_t>(a.size() * dtype_size(a.dtype())));
-  I.stream.sync();
+  I.queue->sync(); // this run's kernels, and any queued before it, fail here if they failed
   return h;
 }
 

@@ -18,7 +18,8 @@ struct GpuTimings;
 namespace xpr::rt::cuda {
 
 /// One Context's GPU: the device and its stream, and the kernels loaded on it. Thread-safe: runs
-/// are serialized on the one stream.
+/// are queued in order on the one stream. A run on device arrays only returns once it is queued;
+/// anything that hands data to the host waits for the stream.
 class CudaTarget {
 public:
   /// Throws Error(Runtime) "no CUDA driver found (...)" / "no CUDA GPU found (...)" / "CUDA device
@@ -36,10 +37,15 @@ public:
   /// Runs a plan. Inputs are host arrays or views (copied to the device), or device arrays of
   /// this target (read in place); the outputs are new host arrays — new device arrays when any
   /// input is on the device — or written into `targets` (checked as on the CPU; device targets
-  /// in place).
+  /// in place). With no host array among inputs and outputs, it returns once the run is queued;
+  /// otherwise once the results are on the host. Device arrays another target queued work on
+  /// are waited for first.
   std::vector<Array> execute(const CompiledPlan &cp, const std::map<std::string, Array> &inputs,
                              const std::map<std::string, Scalar> &params,
                              const std::vector<Array> *targets = nullptr);
+
+  /// Waits for the runs queued on this target's stream; a kernel's failure surfaces here.
+  void synchronize();
 
   /// A C-contiguous copy of `a` in device memory (Context::to_device); `a` itself when it is
   /// already on this device. Throws Error(Runtime) for an array of another device.

@@ -339,6 +339,92 @@ TEST(Cuda, FakeDriverKeepsDeviceArraysOnTheDevice) {
   set_kernel(nullptr);
 }
 
+TEST(Cuda, FakeDriverQueuesRunsOnDeviceArraysUntilTheHostNeedsThem) {
+  REQUIRE_FAKE_DRIVER();
+  // The fake driver runs queued work only when its stream is synchronized, and aborts when
+  // memory that queued work names is freed: results read too early are garbage (0xAB bytes),
+  // and a buffer freed too early ends the test.
+  auto set_kernel = fake_fn<SetKernel>("xpr_fake_cuda_set_kernel");
+  auto syncs = fake_fn<int (*)()>("xpr_fake_cuda_syncs");
+  auto pending = fake_fn<int (*)()>("xpr_fake_cuda_pending");
+  auto fail_next = fake_fn<void (*)()>("xpr_fake_cuda_fail_next_launch");
+  ASSERT_TRUE(set_kernel && syncs && pending && fail_next);
+  set_kernel(&fake_scale);
+  const char *script = "input a: f64[n]\nparam s: f64\noutput r = a * s\n";
+  std::vector<double> a(1000);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = 0.25 * static_cast<double>(i) - 7.0;
+  auto expect_scaled = [&](const Array &h, double by, const char *what) {
+    ASSERT_FALSE(h.on_device()) << what;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      ASSERT_EQ(h.data_as<double>()[i], a[i] * by) << what << " at " << i;
+  };
+
+  Context gpu(Target::cuda());
+  Program p = gpu.compile(script);
+  Array A = gpu.to_device(view(a.data(), f64, {1000}));
+  ASSERT_EQ(pending(), 0) << "to_device returned before its copy ran";
+
+  // A chain of runs on device arrays is queued without a wait, its intermediates dropped as it
+  // goes (their memory is freed once the stream is past them).
+  int s0 = syncs();
+  Array r = p.run({{"a", A}}, {{"s", 2.0}}).at("r");
+  for (int k = 0; k < 3; ++k)
+    r = p.run({{"a", r}}, {{"s", 2.0}}).at("r");
+  EXPECT_EQ(syncs(), s0) << "a run on device arrays waited for the GPU";
+  EXPECT_EQ(pending(), 4);
+  expect_scaled(gpu.to_host(r), 16.0, "to_host after a queued chain");
+  EXPECT_EQ(pending(), 0);
+
+  // run_into a device target is queued too; a run with a host array returns with its results.
+  Array R = gpu.to_device(view(a.data(), f64, {1000}));
+  s0 = syncs();
+  p.run_into({{"a", A}}, {{"r", R}}, {{"s", 3.0}});
+  EXPECT_EQ(pending(), 1);
+  expect_scaled(p.run({{"a", view(a.data(), f64, {1000})}}, {{"s", 5.0}}).at("r"), 5.0,
+                "a host run after a queued one");
+  EXPECT_EQ(pending(), 0) << "a run with host arrays returned before the GPU finished";
+  EXPECT_GT(syncs(), s0);
+  expect_scaled(gpu.to_host(R), 3.0, "the queued run_into");
+
+  // Another context waits for this one's queued work on the arrays it is given, and this one
+  // for the other's before it overwrites an array the other still reads.
+  Context other(Target::cuda());
+  Program q = other.compile(script);
+  Array mid = p.run({{"a", A}}, {{"s", 4.0}}).at("r");
+  Array fin = q.run({{"a", mid}}, {{"s", 0.5}}).at("r");
+  p.run_into({{"a", A}}, {{"r", mid}}, {{"s", -1.0}});
+  expect_scaled(other.to_host(fin), 2.0, "a context reading another's queued output");
+  expect_scaled(gpu.to_host(mid), -1.0, "a context overwriting what another read");
+
+  // Queued runs finish when their context goes; their outputs stay readable from another.
+  Array orphan;
+  {
+    Context g2(Target::cuda());
+    Program p2 = g2.compile(script);
+    orphan = p2.run({{"a", A}}, {{"s", 6.0}}).at("r");
+    EXPECT_EQ(pending(), 1);
+  }
+  EXPECT_EQ(pending(), 0);
+  expect_scaled(gpu.to_host(orphan), 6.0, "an output of a context that is gone");
+
+  // A kernel that fails in a queued run is reported by the next wait, naming the CUDA error.
+  fail_next();
+  Array bad = p.run({{"a", A}}, {{"s", 1.0}}).at("r");
+  try {
+    gpu.synchronize();
+    ADD_FAILURE() << "synchronize did not report the failed launch";
+  } catch (const Error &err) {
+    EXPECT_EQ(err.kind(), ErrorKind::Runtime);
+    EXPECT_NE(err.message().find("CUDA_ERROR_LAUNCH_FAILED"), std::string::npos) << err.message();
+  }
+  EXPECT_EQ(pending(), 0);
+  gpu.synchronize(); // reported once; the fake GPU, unlike a real one, is not left broken
+  Context cpu;
+  cpu.synchronize(); // nothing to wait for
+  set_kernel(nullptr);
+}
+
 /// One launch of a reduce kernel as the fake GPU saw it (the ABI of GpuJit.h: inputs,
 /// partials, params, shape, strides, then n, units, chunks, chunk_len).
 struct FakeReduce {

@@ -5,15 +5,25 @@
 // kernel ABI as the runtime marshals it, module loading and caching, launch configuration.
 // With XPR_FAKE_CUDA_SIMULATE=1 and no kernel registered, a launch runs the kernel's own PTX in
 // tests/gpu/PtxSim.cpp instead: the GPU test suite then runs here, on a software GPU.
+//
+// Streams are queues, as on a GPU and stricter: launches and copies (all three directions) only
+// run at cuStreamSynchronize (or cuStreamDestroy), in order, so a host that reads results before
+// it waits, or orders work across streams wrongly, reads garbage. A launch's parameter values
+// are copied when it is queued, as the driver does. cuMemFree of memory that queued work still
+// names (a copy's address, or any launch parameter inside the allocation) aborts the process:
+// the runtime must wait before it frees.
 #include "tests/gpu/PtxSim.h"
 
-#include <cstdio>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -45,6 +55,44 @@ bool simulating() {
   return e && *e && *e != '0';
 }
 int g_htod = 0, g_dtoh = 0;  // host-to-device and device-to-host copies
+int g_syncs = 0;             // cuStreamSynchronize calls
+bool g_fail_next = false;    // the next launch queued fails when it runs
+
+/// Queued work: what it does (its result is the stream's error) and the device addresses it
+/// names, for cuMemFree's check.
+struct Op {
+  std::function<CUresult()> run;
+  std::vector<unsigned long long> addresses;
+};
+struct Queue {
+  std::vector<Op> ops;
+};
+std::map<void *, std::unique_ptr<Queue>> g_streams; // by handle; the null stream is key nullptr
+std::map<unsigned long long, std::size_t> g_allocations; // device address -> bytes
+
+Queue &queue(void *stream) {
+  std::unique_ptr<Queue> &q = g_streams[stream];
+  if (!q) q = std::make_unique<Queue>();
+  return *q;
+}
+CUresult enqueue(void *stream, std::vector<unsigned long long> addresses,
+                 std::function<CUresult()> run) {
+  queue(stream).ops.push_back(Op{std::move(run), std::move(addresses)});
+  return 0;
+}
+/// Runs everything queued on `stream`; the first failure is the result (later work still runs,
+/// as a GPU would not, but nothing the host can see depends on that).
+CUresult drain(void *stream) {
+  Queue &q = queue(stream);
+  std::vector<Op> ops = std::move(q.ops);
+  q.ops.clear();
+  CUresult first = 0;
+  for (Op &op : ops) {
+    const CUresult r = op.run();
+    if (r && !first) first = r;
+  }
+  return first;
+}
 
 } // namespace
 
@@ -60,6 +108,17 @@ int xpr_fake_cuda_simulating() { return simulating() ? 1 : 0; }
 void xpr_fake_cuda_copies(int *htod, int *dtoh) {
   *htod = g_htod;
   *dtoh = g_dtoh;
+}
+/// The next launch queued fails with CUDA_ERROR_LAUNCH_FAILED when its stream runs it.
+void xpr_fake_cuda_fail_next_launch() { g_fail_next = true; }
+/// cuStreamSynchronize calls so far.
+int xpr_fake_cuda_syncs() { return g_syncs; }
+/// Launches and copies queued on any stream and not yet run.
+int xpr_fake_cuda_pending() {
+  int n = 0;
+  for (const auto &[h, q] : g_streams)
+    n += static_cast<int>(q->ops.size());
+  return n;
 }
 
 // ---- the driver API subset the runtime resolves ----
@@ -121,33 +180,60 @@ CUresult cuMemAlloc_v2(unsigned long long *p, std::size_t bytes) {
   if (!m) return 2;
   std::memset(m, 0xAB, bytes); // device memory starts as garbage
   *p = reinterpret_cast<unsigned long long>(m);
+  g_allocations[*p] = bytes;
   return 0;
 }
 CUresult cuMemFree_v2(unsigned long long p) {
+  const auto a = g_allocations.find(p);
+  const unsigned long long end = a == g_allocations.end() ? p + 1 : p + a->second;
+  for (const auto &[h, q] : g_streams)
+    for (const Op &op : q->ops)
+      for (unsigned long long x : op.addresses)
+        if (x >= p && x < end) {
+          std::fprintf(stderr, "fake libcuda.so.1: cuMemFree of device memory that queued work "
+                               "still uses (the host did not wait for its stream)\n");
+          std::abort();
+        }
+  if (a != g_allocations.end()) g_allocations.erase(a);
   std::free(reinterpret_cast<void *>(p));
   return 0;
 }
-CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void *s, std::size_t n, void *) {
+CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void *s, std::size_t n, void *st) {
   ++g_htod;
-  std::memcpy(reinterpret_cast<void *>(d), s, n);
-  return 0;
+  return enqueue(st, {d}, [=] {
+    std::memcpy(reinterpret_cast<void *>(d), s, n);
+    return 0;
+  });
 }
-CUresult cuMemcpyDtoHAsync_v2(void *d, unsigned long long s, std::size_t n, void *) {
+CUresult cuMemcpyDtoHAsync_v2(void *d, unsigned long long s, std::size_t n, void *st) {
   ++g_dtoh;
-  std::memcpy(d, reinterpret_cast<const void *>(s), n);
-  return 0;
+  return enqueue(st, {s}, [=] {
+    std::memcpy(d, reinterpret_cast<const void *>(s), n);
+    return 0;
+  });
 }
-CUresult cuMemcpyDtoDAsync_v2(unsigned long long d, unsigned long long s, std::size_t n, void *) {
-  std::memcpy(reinterpret_cast<void *>(d), reinterpret_cast<const void *>(s), n);
-  return 0;
+CUresult cuMemcpyDtoDAsync_v2(unsigned long long d, unsigned long long s, std::size_t n, void *st) {
+  return enqueue(st, {d, s}, [=] {
+    std::memcpy(reinterpret_cast<void *>(d), reinterpret_cast<const void *>(s), n);
+    return 0;
+  });
 }
 CUresult cuStreamCreate(void **s, unsigned) {
-  static int dummy;
-  *s = &dummy;
+  auto q = std::make_unique<Queue>();
+  *s = q.get();
+  g_streams[*s] = std::move(q);
   return 0;
 }
-CUresult cuStreamDestroy_v2(void *) { return 0; }
-CUresult cuStreamSynchronize(void *) { return 0; }
+CUresult cuStreamDestroy_v2(void *s) {
+  // The driver lets queued work finish after a stream is destroyed; here it runs now.
+  drain(s);
+  g_streams.erase(s);
+  return 0;
+}
+CUresult cuStreamSynchronize(void *s) {
+  ++g_syncs;
+  return drain(s);
+}
 CUresult cuLinkCreate_v2(unsigned, int *, void **, void **state) {
   *state = new Link();
   return 0;
@@ -193,21 +279,33 @@ CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
   return 0;
 }
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                        unsigned bz, unsigned, void *, void **args, void **) {
+                        unsigned bz, unsigned, void *stream, void **args, void **) {
   if (gy != 1 || gz != 1 || by != 1 || bz != 1 || gx == 0 || bx == 0) return 1;
   ++g_launches;
   const Function *fn = static_cast<Function *>(f);
-  if (g_kernel) {
-    g_kernel(args, fn->nparams, gx, bx);
-  } else if (simulating()) {
-    g_sim_error = xpr::ptxsim::launch(*fn->module_text, fn->name, gx, bx, args);
-    if (!g_sim_error.empty()) {
-      std::fprintf(stderr, "fake libcuda.so.1: the PTX simulator failed: %s\n",
-                   g_sim_error.c_str());
-      return 719; // CUDA_ERROR_LAUNCH_FAILED
+  // Every parameter of our kernels is 8 bytes (pointers, sizes, strides, param bits).
+  std::vector<unsigned long long> vals(static_cast<std::size_t>(fn->nparams));
+  for (std::size_t i = 0; i < vals.size(); ++i)
+    std::memcpy(&vals[i], args[i], 8);
+  const Kernel k = g_kernel;
+  const bool fail = std::exchange(g_fail_next, false);
+  return enqueue(stream, vals, [=]() mutable -> CUresult {
+    if (fail) return 719;
+    std::vector<void *> argv;
+    for (unsigned long long &v : vals)
+      argv.push_back(&v);
+    if (k) {
+      k(argv.data(), fn->nparams, gx, bx);
+    } else if (simulating()) {
+      g_sim_error = xpr::ptxsim::launch(*fn->module_text, fn->name, gx, bx, argv.data());
+      if (!g_sim_error.empty()) {
+        std::fprintf(stderr, "fake libcuda.so.1: the PTX simulator failed: %s\n",
+                     g_sim_error.c_str());
+        return 719; // CUDA_ERROR_LAUNCH_FAILED
+      }
     }
-  }
-  return 0;
+    return 0;
+  });
 }
 CUresult cuOccupancyMaxPotentialBlockSize(int *min_grid, int *block, void *, std::size_t (*)(int),
                                           std::size_t, int) {
