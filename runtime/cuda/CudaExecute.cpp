@@ -117,9 +117,15 @@ struct Queue {
   std::shared_ptr<Device> devp; // before `stream`: a stream is destroyed in its device's context
   Stream stream;
   std::mutex mu;
-  /// Temporaries of runs still queued (reduction partials, copies of overlapped inputs): freed
-  /// once the stream has passed them, at the next sync.
-  std::vector<DeviceBuffer> retired;
+  /// A buffer kept for queued work, with the Device it was allocated through: a device array
+  /// of another context may be retired here, and its Device object must outlive the free.
+  struct Held {
+    std::shared_ptr<Device> devp; // before `buf`, so destroyed after it
+    DeviceBuffer buf;
+  };
+  /// Temporaries of runs still queued (reduction partials, copies of overlapped inputs) and
+  /// dropped device arrays they may use: freed once the stream has passed them, at the next sync.
+  std::vector<Held> retired;
   std::size_t retired_bytes = 0;
 
   explicit Queue(std::shared_ptr<Device> d) : devp(std::move(d)), stream(*devp) {}
@@ -139,15 +145,16 @@ struct Queue {
     } catch (...) {
     }
   }
-  /// Keeps `bufs` until the stream has passed the work queued so far; waits now when what is
-  /// kept grows large, so that a long chain of queued runs cannot pile up device memory.
-  void retire(std::vector<DeviceBuffer> &bufs) {
+  /// Keeps `bufs` (allocated through `owner`) until the stream has passed the work queued so
+  /// far; waits now when what is kept grows large, so that a long chain of queued runs cannot
+  /// pile up device memory.
+  void retire(std::vector<DeviceBuffer> &bufs, const std::shared_ptr<Device> &owner) {
     bool full;
     {
       std::lock_guard lock(mu);
       for (DeviceBuffer &b : bufs) {
         retired_bytes += b.bytes();
-        retired.push_back(std::move(b));
+        retired.push_back(Held{owner, std::move(b)});
       }
       bufs.clear();
       full = retired_bytes > kRetiredBytes || retired.size() > kRetiredBuffers;
@@ -155,11 +162,11 @@ struct Queue {
     if (full) sync();
   }
   /// The same for one buffer, from a destructor.
-  void retire_quietly(DeviceBuffer &b) noexcept {
+  void retire_quietly(DeviceBuffer &b, const std::shared_ptr<Device> &owner) noexcept {
     try {
       std::vector<DeviceBuffer> one;
       one.push_back(std::move(b));
-      retire(one);
+      retire(one, owner);
     } catch (...) {
     }
   }
@@ -179,7 +186,7 @@ struct DeviceMemory {
     // Queued work may still read or write it: the stream frees it once past that work, so that
     // dropping the intermediates of a chain of queued runs does not wait. A stream that is gone
     // has finished its work.
-    if (std::shared_ptr<Queue> q = user.lock()) q->retire_quietly(buf);
+    if (std::shared_ptr<Queue> q = user.lock()) q->retire_quietly(buf, devp);
   }
 };
 
@@ -706,7 +713,7 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
     // A run on device arrays only is queued and returns: the stream keeps its order, and whatever
     // needs its results (to_host, a run with host arrays, synchronize) waits for it.
     if (!host_inputs && std::all_of(on_device.begin(), on_device.end(), [](bool d) { return d; })) {
-      I.queue->retire(owned);
+      I.queue->retire(owned, I.devp);
       return out;
     }
     // Host results back: into fresh arrays, or into the caller's (any strides). Device results
