@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <mutex>
 #include <tuple>
@@ -594,12 +595,13 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
     throw Error(ErrorKind::Runtime, fmt::format("run_into: the program has {} output(s), {} given",
                                                 p.output_buffers.size(), targets->size()));
   // Device inputs are read in place; with any of them, new outputs stay on the device.
-  bool device_outputs = false;
+  bool device_outputs = false, host_inputs = false;
   for (int i : p.input_buffers) {
     const auto &buf = p.buffers[static_cast<std::size_t>(i)];
     const Array &a = inputs.at(buf.name);
     I.check_device(a, fmt::format("input '{}'", buf.name));
     device_outputs = device_outputs || a.on_device();
+    host_inputs = host_inputs || !a.on_device();
   }
   if (targets)
     for (std::size_t o = 0; o < targets->size(); ++o)
@@ -609,146 +611,144 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
   std::lock_guard lock(I.mu);
   I.dev.use();
   // Device arrays another context queued work on: that work finishes first.
-  bool host_inputs = false;
-  for (int i : p.input_buffers) {
-    const Array &a = inputs.at(p.buffers[static_cast<std::size_t>(i)].name);
-    I.claim(a);
-    host_inputs = host_inputs || !a.on_device();
-  }
+  for (int i : p.input_buffers)
+    I.claim(inputs.at(p.buffers[static_cast<std::size_t>(i)].name));
   if (targets)
     for (const Array &t : *targets)
       I.claim(t);
 
   std::vector<DeviceBuffer> owned;
-  try {
-    std::vector<DevView> views(p.buffers.size());
-    std::vector<Array> out(p.output_buffers.size());
-    std::vector<bool> on_device(p.output_buffers.size(), false); // written in place, no copy back
-    for (std::size_t i = 0; i < p.buffers.size(); ++i) {
-      const auto &buf = p.buffers[i];
-      DevView &v = views[i];
-      v.dtype = buf.type.dtype;
-      const std::int64_t es = dtype_size(buf.type.dtype);
-      if (buf.kind == BufferKind::Input) {
-        const Array &a = inputs.at(buf.name);
-        v.shape = a.shape();
-        v.strides = a.strides();
-        const ElementExtent e = element_extent(a);
-        if (a.on_device()) {
-          v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data()));
-          // A device input that a device output overlaps is read from a copy, so that every
-          // input is as it was before the run (on the host, the staging copy does this).
-          bool overlapped = false;
-          if (targets)
-            for (const Array &t : *targets)
-              overlapped = overlapped || (t.on_device() && overlaps(a, t));
-          if (overlapped) {
-            const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
-            owned.emplace_back(I.dev, bytes);
-            I.stream.copy(owned.back().ptr(), v.base + static_cast<CUdeviceptr>(e.lo * es), bytes);
-            v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
-          }
-          continue;
+  // If the run throws, work already queued may use the temporaries about to be freed (this
+  // guard goes before `owned` does) and read host inputs: wait for it first.
+  struct WaitOnThrow {
+    Queue &q;
+    int before = std::uncaught_exceptions();
+    ~WaitOnThrow() {
+      if (std::uncaught_exceptions() > before) q.sync_quietly();
+    }
+  } wait_on_throw{*I.queue};
+  std::vector<DevView> views(p.buffers.size());
+  std::vector<Array> out(p.output_buffers.size());
+  std::vector<bool> on_device(p.output_buffers.size(), false); // written in place, no copy back
+  for (std::size_t i = 0; i < p.buffers.size(); ++i) {
+    const auto &buf = p.buffers[i];
+    DevView &v = views[i];
+    v.dtype = buf.type.dtype;
+    const std::int64_t es = dtype_size(buf.type.dtype);
+    if (buf.kind == BufferKind::Input) {
+      const Array &a = inputs.at(buf.name);
+      v.shape = a.shape();
+      v.strides = a.strides();
+      const ElementExtent e = element_extent(a);
+      if (a.on_device()) {
+        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(a.data()));
+        // A device input that a device output overlaps is read from a copy, so that every
+        // input is as it was before the run (on the host, the staging copy does this).
+        bool overlapped = false;
+        if (targets)
+          for (const Array &t : *targets)
+            overlapped = overlapped || (t.on_device() && overlaps(a, t));
+        if (overlapped) {
+          const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
+          owned.emplace_back(I.dev, bytes);
+          I.stream.copy(owned.back().ptr(), v.base + static_cast<CUdeviceptr>(e.lo * es), bytes);
+          v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
         }
-        // A host input's extent in memory goes over as it is, strides and all: the kernel sees
-        // the same layout as on the CPU, and no gather runs on the host.
-        const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
-        owned.emplace_back(I.dev, bytes);
-        I.stream.to_device(owned.back().ptr(), static_cast<const char *>(a.data()) + e.lo * es,
-                           bytes);
-        v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
         continue;
       }
-      v.shape = ir::concrete_shape(buf.type, syms);
-      v.strides = c_strides(v.shape);
-      if (buf.kind == BufferKind::Output && targets) {
-        const Array &t = (*targets)[static_cast<std::size_t>(buf.index)];
-        if (!t.valid() || t.dtype() != buf.type.dtype || t.shape() != v.shape)
-          throw Error(ErrorKind::Runtime,
-                      fmt::format("run_into: output '{}' must be {}[{}] (declared {}), but the "
-                                  "array given is {}[{}]",
-                                  buf.name, dtype_name(buf.type.dtype), fmt::join(v.shape, ", "),
-                                  ir::to_string(buf.type), dtype_name(t.dtype()),
-                                  fmt::join(t.shape(), ", ")));
-        if (t.on_device()) {
-          // Device arrays are C-contiguous (to_device and runs make no others).
-          v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(t.data()));
-          out[static_cast<std::size_t>(buf.index)] = t;
-          on_device[static_cast<std::size_t>(buf.index)] = true;
-          continue;
-        }
-      } else if (buf.kind == BufferKind::Output && device_outputs) {
-        Array d = I.device_array(buf.type.dtype, v.shape);
-        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(d.data()));
-        out[static_cast<std::size_t>(buf.index)] = d;
+      // A host input's extent in memory goes over as it is, strides and all: the kernel sees
+      // the same layout as on the CPU, and no gather runs on the host.
+      const std::size_t bytes = static_cast<std::size_t>((e.hi - e.lo) * es);
+      owned.emplace_back(I.dev, bytes);
+      I.stream.to_device(owned.back().ptr(), static_cast<const char *>(a.data()) + e.lo * es,
+                         bytes);
+      v.base = owned.back().ptr() - static_cast<CUdeviceptr>(e.lo * es);
+      continue;
+    }
+    v.shape = ir::concrete_shape(buf.type, syms);
+    v.strides = c_strides(v.shape);
+    if (buf.kind == BufferKind::Output && targets) {
+      const Array &t = (*targets)[static_cast<std::size_t>(buf.index)];
+      if (!t.valid() || t.dtype() != buf.type.dtype || t.shape() != v.shape)
+        throw Error(ErrorKind::Runtime,
+                    fmt::format("run_into: output '{}' must be {}[{}] (declared {}), but the "
+                                "array given is {}[{}]",
+                                buf.name, dtype_name(buf.type.dtype), fmt::join(v.shape, ", "),
+                                ir::to_string(buf.type), dtype_name(t.dtype()),
+                                fmt::join(t.shape(), ", ")));
+      if (t.on_device()) {
+        // Device arrays are C-contiguous (to_device and runs make no others).
+        v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(t.data()));
+        out[static_cast<std::size_t>(buf.index)] = t;
         on_device[static_cast<std::size_t>(buf.index)] = true;
         continue;
       }
-      std::int64_t n = 1;
-      for (auto e : v.shape)
-        n *= e;
-      owned.emplace_back(I.dev, static_cast<std::size_t>(n * es));
-      v.base = owned.back().ptr();
+    } else if (buf.kind == BufferKind::Output && device_outputs) {
+      Array d = I.device_array(buf.type.dtype, v.shape);
+      v.base = static_cast<CUdeviceptr>(reinterpret_cast<std::uintptr_t>(d.data()));
+      out[static_cast<std::size_t>(buf.index)] = d;
+      on_device[static_cast<std::size_t>(buf.index)] = true;
+      continue;
     }
-
-    const std::vector<std::uint64_t> slots = pack_params(p, params);
-
-    for (std::size_t s = 0; s < p.steps.size(); ++s) {
-      if (p.steps[s].kind == Step::Kind::Reduce) {
-        I.run_reduce(cp, s, views, owned, slots, syms);
-        continue;
-      }
-      const passes::KernelStep &ks = p.steps[s].kernel;
-      std::vector<std::int64_t> iter =
-          ir::concrete_shape(ir::Type{DType::Bool, ks.iter_dims}, syms);
-      if (std::find(iter.begin(), iter.end(), 0) != iter.end()) continue;
-      std::vector<const DevView *> ins, outs;
-      for (int b : ks.inputs)
-        ins.push_back(&views[static_cast<std::size_t>(b)]);
-      for (int b : ks.outputs)
-        outs.push_back(&views[static_cast<std::size_t>(b)]);
-      I.run_elementwise(*cp.code[s], iter, ins, outs, slots, cp.precision, *cp.cache);
-    }
-
-    // A run on device arrays only is queued and returns: the stream keeps its order, and whatever
-    // needs its results (to_host, a run with host arrays, synchronize) waits for it.
-    if (!host_inputs && std::all_of(on_device.begin(), on_device.end(), [](bool d) { return d; })) {
-      I.queue->retire(owned, I.devp);
-      return out;
-    }
-    // Host results back: into fresh arrays, or into the caller's (any strides). Device results
-    // are already where they belong.
-    std::vector<Array> staged(p.output_buffers.size());
-    for (std::size_t o = 0; o < p.output_buffers.size(); ++o) {
-      if (on_device[o]) continue;
-      const std::size_t b = static_cast<std::size_t>(p.output_buffers[o]);
-      const DevView &v = views[b];
-      Array dst;
-      if (targets && (*targets)[o].is_contiguous())
-        dst = (*targets)[o];
-      else
-        dst = Array::empty(v.dtype, v.shape);
-      I.stream.to_host(dst.data(), v.base,
-                       static_cast<std::size_t>(dst.size() * dtype_size(v.dtype)));
-      staged[o] = dst;
-    }
-    I.queue->sync(); // a kernel's failure surfaces here, before anything is returned
-    for (std::size_t o = 0; o < staged.size(); ++o) {
-      if (on_device[o]) continue;
-      if (targets) {
-        const Array &t = (*targets)[o];
-        if (staged[o].data() != t.data()) scatter(staged[o], t);
-        out[o] = t;
-      } else {
-        out[o] = staged[o];
-      }
-    }
-    return out;
-  } catch (...) {
-    // Work already queued may use the temporaries about to be freed, and read host inputs.
-    I.queue->sync_quietly();
-    throw;
+    std::int64_t n = 1;
+    for (auto e : v.shape)
+      n *= e;
+    owned.emplace_back(I.dev, static_cast<std::size_t>(n * es));
+    v.base = owned.back().ptr();
   }
+
+  const std::vector<std::uint64_t> slots = pack_params(p, params);
+
+  for (std::size_t s = 0; s < p.steps.size(); ++s) {
+    if (p.steps[s].kind == Step::Kind::Reduce) {
+      I.run_reduce(cp, s, views, owned, slots, syms);
+      continue;
+    }
+    const passes::KernelStep &ks = p.steps[s].kernel;
+    std::vector<std::int64_t> iter = ir::concrete_shape(ir::Type{DType::Bool, ks.iter_dims}, syms);
+    if (std::find(iter.begin(), iter.end(), 0) != iter.end()) continue;
+    std::vector<const DevView *> ins, outs;
+    for (int b : ks.inputs)
+      ins.push_back(&views[static_cast<std::size_t>(b)]);
+    for (int b : ks.outputs)
+      outs.push_back(&views[static_cast<std::size_t>(b)]);
+    I.run_elementwise(*cp.code[s], iter, ins, outs, slots, cp.precision, *cp.cache);
+  }
+
+  // A run on device arrays only is queued and returns: the stream keeps its order, and whatever
+  // needs its results (to_host, a run with host arrays, synchronize) waits for it.
+  if (!host_inputs && std::all_of(on_device.begin(), on_device.end(), [](bool d) { return d; })) {
+    I.queue->retire(owned, I.devp);
+    return out;
+  }
+  // Host results back: into fresh arrays, or into the caller's (any strides). Device results
+  // are already where they belong.
+  std::vector<Array> staged(p.output_buffers.size());
+  for (std::size_t o = 0; o < p.output_buffers.size(); ++o) {
+    if (on_device[o]) continue;
+    const std::size_t b = static_cast<std::size_t>(p.output_buffers[o]);
+    const DevView &v = views[b];
+    Array dst;
+    if (targets && (*targets)[o].is_contiguous())
+      dst = (*targets)[o];
+    else
+      dst = Array::empty(v.dtype, v.shape);
+    I.stream.to_host(dst.data(), v.base,
+                     static_cast<std::size_t>(dst.size() * dtype_size(v.dtype)));
+    staged[o] = dst;
+  }
+  I.queue->sync(); // a kernel's failure surfaces here, before anything is returned
+  for (std::size_t o = 0; o < staged.size(); ++o) {
+    if (on_device[o]) continue;
+    if (targets) {
+      const Array &t = (*targets)[o];
+      if (staged[o].data() != t.data()) scatter(staged[o], t);
+      out[o] = t;
+    } else {
+      out[o] = staged[o];
+    }
+  }
+  return out;
 }
 
 void CudaTarget::synchronize() { impl_->queue->sync(); }
