@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -774,6 +775,8 @@ struct Thread {
   std::uint64_t shfl_a = 0, shfl_b = 0, shfl_c = 0;
   std::uint64_t cf = 0;             ///< the carry flag (CC.CF) of add.cc/sub.cc/mad.cc chains
   std::vector<unsigned char> local; ///< .local memory: its symbols' values are host addresses
+  /// The first and last 32-byte sector of each global load, in order (only when counted).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> loads;
 };
 
 struct Block {
@@ -783,6 +786,7 @@ struct Block {
   std::vector<unsigned char> shared;
   std::vector<Thread> threads;
   std::uint64_t executed = 0;
+  bool count_loads = false;
 
   std::uint64_t read(const Thread &t, const Operand &o, unsigned tid) const {
     switch (o.kind) {
@@ -1113,6 +1117,10 @@ void Block::run(Thread &t, unsigned tid) {
         break;
       }
       const char *m = static_cast<const char *>(memory(t, in, o.at(1), bytes * in.vec));
+      const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
+      const auto lo = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t.local.data()));
+      if (count_loads && in.space == 'g' && (at < lo || at >= lo + t.local.size()))
+        t.loads.emplace_back(at / 32, (at + static_cast<std::uint64_t>(bytes * in.vec) - 1) / 32);
       for (std::size_t k = 0; k < ndst; ++k) {
         std::uint64_t v = 0;
         std::memcpy(&v, m + k * static_cast<std::size_t>(bytes), static_cast<std::size_t>(bytes));
@@ -1521,10 +1529,34 @@ std::string Block::go() {
 std::mutex g_mu;
 std::map<std::pair<std::size_t, std::string>, std::shared_ptr<const Entry>> g_entries;
 
+/// Adds a block's global loads to `stats`: the k-th load of each lane of a warp is one request.
+void count_requests(const std::vector<Thread> &threads, LoadStats &stats) {
+  for (std::size_t w = 0; w < threads.size(); w += 32) {
+    const std::size_t end = std::min(threads.size(), w + 32);
+    std::size_t most = 0;
+    for (std::size_t l = w; l < end; ++l)
+      most = std::max(most, threads[l].loads.size());
+    for (std::size_t k = 0; k < most; ++k) {
+      std::set<std::uint64_t> sectors;
+      for (std::size_t l = w; l < end; ++l)
+        if (k < threads[l].loads.size())
+          for (std::uint64_t s = threads[l].loads[k].first; s <= threads[l].loads[k].second; ++s)
+            sectors.insert(s);
+      ++stats.requests;
+      stats.sectors += sectors.size();
+    }
+  }
+}
+
 } // namespace
 
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
                    void **args) {
+  return launch(text, name, grid, block, args, nullptr);
+}
+
+std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
+                   void **args, LoadStats *stats) {
   try {
     std::shared_ptr<const Entry> e;
     {
@@ -1539,12 +1571,14 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
                 grid, block, std::vector<unsigned char>(static_cast<std::size_t>(e->shared_bytes)),
                 {},   0};
       blk.threads.resize(block);
+      blk.count_loads = stats != nullptr;
       for (Thread &t : blk.threads) {
         t.r.assign(static_cast<std::size_t>(e->nregs), 0);
         t.local.assign(static_cast<std::size_t>(e->local_bytes) + 16, 0);
       }
       std::string why = blk.go();
       if (!why.empty()) return name + ": " + why;
+      if (stats) count_requests(blk.threads, *stats);
     }
     return {};
   } catch (const Fail &f) {

@@ -15,9 +15,12 @@
 // the C library, not the hardware's bits. 16-bit float arithmetic (f16/f16x2 add, mul, ...) and
 // anything else fail the launch with a message naming the instruction: a test then fails
 // loudly, never passes by accident. Timing, memory coalescing and races between blocks are
-// outside it.
+// outside it; the
+// sectors of each warp's load requests are counted on request (LoadStats), which shows
+// whether a schedule coalesces.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace xpr::ptxsim {
@@ -28,5 +31,15 @@ namespace xpr::ptxsim {
 /// memory is host memory). Returns an empty string on success, else why the launch failed.
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
                    void **args);
+
+/// Memory coalescing, counted as a GPU's load unit would: the k-th global load of each lane of
+/// a warp make one request, which touches the distinct 32-byte sectors their bytes lie in (32
+/// lanes reading adjacent f32 values: 4 sectors; reading values rows apart: 32).
+struct LoadStats {
+  std::uint64_t requests = 0, sectors = 0;
+};
+/// launch(), counting the global loads into `stats` when it is not null.
+std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
+                   void **args, LoadStats *stats);
 
 } // namespace xpr::ptxsim
