@@ -362,7 +362,8 @@ struct GpuJit::Impl {
   /// Stage 1 for a reduce kernel (the ABI in GpuJit.h): blocks take units grid-stride; in each,
   /// thread t folds the map's values t, t + 256, ... of the unit's chunk, then a shuffle tree
   /// in each warp and one across the 8 warps (through shared memory) give the unit's value.
-  /// argmin/argmax fold (value, index) pairs the same way.
+  /// The warp and column schedules, picked by the block size, play that same order another
+  /// way. argmin/argmax fold (value, index) pairs the same way.
   mlir::OwningOpRef<mlir::ModuleOp> build_reduce(const ir::Graph &g, const GpuKernelSpec &gs,
                                                  const std::string &name) {
     using namespace mlir;
@@ -579,6 +580,96 @@ struct GpuJit::Impl {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&mode.getElseRegion().front());
+      auto columns = b.create<scf::IfOp>(
+          loc, icmp(arith::CmpIPredicate::eq, ntid, cit(kGpuReduceColumnBlock)), true);
+      b.setInsertionPointToStart(&columns.getThenRegion().front());
+      {
+        // Column schedule: a block takes 32 rows of one chunk, lane l row 32g + l, so a warp
+        // loads 32 adjacent values where rows are adjacent in memory (a column reduction). Warp
+        // k plays the 16 block-schedule threads t whose bits 0, 7, 6, 5 are k's bits 0..3 and
+        // combines them in registers in the tree's own order: the shuffle trees combine t with
+        // t + 16 first, then bits 3, 2, 1, 0 of t, then the cross-warp tree bits 7, 6, 5. So
+        // nested 2-trip loops over bits 1..4 (bit 4 innermost) pair the subtrees as the shuffles
+        // do, and warp 0 pairs the 16 warps' values by k's bits 0..3. Each loop starts from the
+        // identity, and x ⊕ id = x for every value a fold yields (see the segments below).
+        constexpr int kColWarps = kGpuReduceColumnBlock / 32;
+        static_assert(kColWarps == 16 && kGpuReduceColumnRows == 32,
+                      "warp k names bits 0, 7, 6, 5 of its threads; a lane a row");
+        const std::string csmem = name + "_columns";
+        {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPointToStart(f.gbody);
+          b.create<LLVM::GlobalOp>(
+              loc, LLVM::LLVMArrayType::get(i64, kGpuReduceColumnBlock * comps.size()),
+              /*isConstant=*/false, LLVM::Linkage::Internal, csmem, Attribute(),
+              /*alignment=*/8, /*addrSpace=*/3);
+        }
+        Value cols = b.create<LLVM::AddressOfOp>(loc, sptr, csmem);
+        auto cslot = [&](std::size_t c, Value k) {
+          Value at = b.create<arith::AddIOp>(
+              loc, k, cit(static_cast<std::int64_t>(c) * kGpuReduceColumnBlock));
+          return b.create<LLVM::GEPOp>(loc, sptr, comps[c], cols, ArrayRef<LLVM::GEPArg>{at});
+        };
+        auto bit = [&](Value k, int from, int to) {
+          return b.create<arith::ShLIOp>(
+              loc,
+              b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, k, cit(from)), cit(1)),
+              cit(to));
+        };
+        Value t0 = bit(warp, 0, 0);
+        for (auto [from, to] : {std::pair{1, 7}, {2, 6}, {3, 5}})
+          t0 = b.create<arith::OrIOp>(loc, t0, bit(warp, from, to));
+        Value rows = b.create<arith::DivUIOp>(loc, units, chunks);
+        Value groups = b.create<arith::MulIOp>(
+            loc, b.create<arith::ShRUIOp>(loc, b.create<arith::AddIOp>(loc, rows, cit(31)), cit(5)),
+            chunks);
+        stride_loop(b, it, bid, groups, gdim, [&](Value grp) {
+          Value og = b.create<arith::DivUIOp>(loc, grp, chunks);
+          Value c = b.create<arith::SubIOp>(loc, grp, b.create<arith::MulIOp>(loc, og, chunks));
+          Value o = b.create<arith::AddIOp>(loc, b.create<arith::ShLIOp>(loc, og, cit(5)), lane);
+          Value valid = icmp(arith::CmpIPredicate::ult, o, rows);
+          // A lane past the last row folds nothing (and reads nothing), but meets the barriers.
+          Value u = sel(
+              valid, b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, o, chunks), c), c);
+          UnitRange r = unit_range(u);
+          r.hi = sel(valid, r.hi, r.lo);
+          std::function<Acc(int, Value)> leaves = [&](int level, Value t) -> Acc {
+            if (level > 4) return fold(r, t);
+            auto loop = b.create<scf::ForOp>(
+                loc, cit(0), cit(2), cit(1), ValueRange(identity),
+                [&](OpBuilder &, Location, Value h, ValueRange acc) {
+                  Value th =
+                      b.create<arith::AddIOp>(loc, t, b.create<arith::ShLIOp>(loc, h, cit(level)));
+                  Acc sub = leaves(level + 1, th);
+                  b.create<scf::YieldOp>(loc,
+                                         ValueRange(combine(Acc(acc.begin(), acc.end()), sub)));
+                });
+            return Acc(loop.getResults().begin(), loop.getResults().end());
+          };
+          Acc v = leaves(1, t0);
+          Value me = b.create<arith::AddIOp>(loc, b.create<arith::ShLIOp>(loc, warp, cit(5)), lane);
+          for (std::size_t q = 0; q < v.size(); ++q)
+            b.create<LLVM::StoreOp>(loc, v[q], cslot(q, me));
+          b.create<gpu::BarrierOp>(loc);
+          when(icmp(arith::CmpIPredicate::eq, warp, cit(0)), [&] {
+            std::vector<Acc> w;
+            for (int k = 0; k < kColWarps; ++k) {
+              Acc a;
+              for (std::size_t q = 0; q < comps.size(); ++q)
+                a.push_back(b.create<LLVM::LoadOp>(
+                    loc, comps[q], cslot(q, b.create<arith::AddIOp>(loc, lane, cit(32 * k)))));
+              w.push_back(a);
+            }
+            for (int width = 1; width < kColWarps; width *= 2)
+              for (int k = 0; k < kColWarps; k += 2 * width)
+                w[static_cast<std::size_t>(k)] =
+                    combine(w[static_cast<std::size_t>(k)], w[static_cast<std::size_t>(k + width)]);
+            when(valid, [&] { store_unit(u, w[0]); });
+          });
+          b.create<gpu::BarrierOp>(loc); // the slots are reused by the next group
+        });
+      }
+      b.setInsertionPointToStart(&columns.getElseRegion().front());
       Value per_block = b.create<arith::ShRUIOp>(loc, ntid, cit(5));
       Value first =
           b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, bid, per_block), warp);

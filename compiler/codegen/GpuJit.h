@@ -43,9 +43,14 @@ namespace xpr::cg {
 /// a warp combine by a shuffle tree (lane l with lane l + w, w = 16 ... 1), then the 8 warps'
 /// results the same way (w = 4, 2, 1). In the warp schedule lane l plays threads l, l + 32, ...,
 /// l + 224 and combines in that same order (chunks of at most kGpuReduceSegmentMax values take
-/// one segment of a warp each instead): both schedules give the same bits. The order depends
-/// on n and the constants alone, never on the device, the grid or the schedule. The spec has
-/// the map's inputs and one Contiguous output (the partials); vector must be 1.
+/// one segment of a warp each instead): both schedules give the same bits. Blocks of
+/// kGpuReduceColumnBlock threads run the column schedule: a block takes 32 consecutive rows of
+/// one chunk, lane l row 32g + l, so that a warp's loads are coalesced where rows are adjacent
+/// in memory (a column reduction); warp k plays the 16 threads whose tree position its index
+/// names and combines them in registers, and warp 0 combines the 16 warps' values per row, in
+/// the same order again. The order depends on n and the constants alone, never on the device,
+/// the grid or the schedule. The spec has the map's inputs and one Contiguous output (the
+/// partials); vector must be 1.
 struct GpuKernelSpec {
   KernelSpec spec;
   bool index64 = true;
@@ -74,6 +79,14 @@ inline std::int64_t gpu_reduce_units_per_warp(std::int64_t chunk_len) {
     seg *= 2;
   return chunk_len <= kGpuReduceSegmentMax ? 32 / seg : 1;
 }
+
+/// The block size of the column schedule: 16 warps, each playing 16 of the block schedule's
+/// 256 threads for 32 rows at once (one row a lane). The runtime launches it for the first pass
+/// of a reduction whose rows are adjacent in memory, when the kernel can run 512 threads a
+/// block.
+inline constexpr int kGpuReduceColumnBlock = 512;
+/// The rows one block of the column schedule takes at a time.
+inline constexpr std::int64_t kGpuReduceColumnRows = 32;
 
 /// The vector width for a kernel whose operands are all Contiguous or Scalar: 16 bytes of its
 /// widest operand (4 × f32, 2 × f64), at most 4 elements; 1 when any operand is Strided.

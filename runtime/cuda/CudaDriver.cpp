@@ -144,6 +144,7 @@ const Driver *Driver::try_get(std::string *why) {
     sym(a.cuLinkDestroy, "cuLinkDestroy");
     sym(a.cuLaunchKernel, "cuLaunchKernel");
     sym(a.cuOccupancyMaxPotentialBlockSize, "cuOccupancyMaxPotentialBlockSize");
+    sym(a.cuFuncGetAttribute, "cuFuncGetAttribute");
     if (!missing.empty()) {
       l.error = fmt::format("the CUDA driver (libcuda.so.1) is too old: it lacks {}", missing);
       dlclose(lib);
@@ -371,6 +372,14 @@ LaunchConfig launch_config_blocks(const Device &dev, CUfunction f, std::int64_t 
   c.block = block;
   c.grid = static_cast<unsigned>(std::max<std::int64_t>(1, std::min(blocks, fill)));
   return c;
+}
+
+int max_block_threads(const Device &dev, CUfunction f) {
+  constexpr int kMaxThreadsPerBlock = 0; // CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK
+  int v = 0;
+  dev.driver().check(dev.driver().api().cuFuncGetAttribute(&v, kMaxThreadsPerBlock, f),
+                     "cuFuncGetAttribute");
+  return v;
 }
 
 void launch(const Device &dev, const Stream &s, CUfunction f, LaunchConfig c, void **args) {

@@ -56,6 +56,7 @@ struct DriverApi {
                              unsigned, CUstream, void **, void **);
   CUresult (*cuOccupancyMaxPotentialBlockSize)(int *, int *, CUfunction, std::size_t (*)(int),
                                                std::size_t, int);
+  CUresult (*cuFuncGetAttribute)(int *, int, CUfunction);
 };
 
 /// Driver constants we use (values of the driver ABI).
@@ -185,6 +186,10 @@ LaunchConfig launch_config(const Device &dev, CUfunction f, std::int64_t n);
 /// work: as many as fill the device at `f`'s occupancy with that block size, at most `blocks`.
 LaunchConfig launch_config_blocks(const Device &dev, CUfunction f, std::int64_t blocks,
                                   unsigned block);
+
+/// The most threads a block of `f` can have (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK): fewer
+/// than the device's 1024 when the kernel needs many registers.
+int max_block_threads(const Device &dev, CUfunction f);
 
 /// Launches a 1-D kernel; `args` are pointers to each parameter's value.
 void launch(const Device &dev, const Stream &s, CUfunction f, LaunchConfig c, void **args);

@@ -464,6 +464,11 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
   gs.spec.precision = cp.precision;
   std::vector<std::uint64_t> ptrs, strided;
   std::int64_t max_off = rows * std::max<std::int64_t>(n, 1);
+  // A column reduction: some input has its rows adjacent in memory (unit stride on the innermost
+  // kept dim, 16 rows or more side by side), so the first pass runs the column schedule, whose
+  // warps load 32 rows' values at once, rather than one value from each of 32 rows.
+  const auto kept = static_cast<std::size_t>(std::count(red.begin(), red.end(), false));
+  bool columns = false;
   for (int b : mk.inputs) {
     const DevView &v = views[static_cast<std::size_t>(b)];
     OperandMap om = map_operand(v.shape, v.strides, S);
@@ -473,6 +478,9 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     cg::Layout l = om.layout == cg::Layout::Scalar ? cg::Layout::Scalar
                                                    : map_operand(P, st, P).layout;
     if (rank == 0 && l == cg::Layout::Strided) l = cg::Layout::Contiguous;
+    if (l == cg::Layout::Strided && kept > 0 && std::abs(st[kept - 1]) == 1 &&
+        P[kept - 1] >= cg::kGpuReduceColumnRows / 2)
+      columns = true;
     gs.spec.inputs.push_back(l);
     ptrs.push_back(v.base);
     if (l == cg::Layout::Strided) {
@@ -506,7 +514,8 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
   };
   auto run_pass = [&](const KernelCode &kc, cg::GpuKernelSpec spec, std::vector<std::uint64_t> vals,
                       const std::vector<std::int64_t> &shape, const std::vector<std::uint64_t> &st,
-                      std::int64_t len, std::int64_t chunks, std::int64_t biggest) {
+                      std::int64_t len, std::int64_t chunks, std::int64_t biggest,
+                      bool column_schedule) {
     const std::int64_t units = rows * chunks;
     spec.index64 = std::max(biggest, units) >= (std::int64_t{1} << 30);
     CUfunction f = get(kc, spec, *cp.cache);
@@ -520,9 +529,17 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     // values (the same bits, GpuJit.h), 4 warps per block.
     const std::int64_t c1 = std::max<std::int64_t>(clen, 1);
     const bool warps = cg::gpu_reduce_warp_schedule(c1);
-    const int threads = warps ? cg::kGpuReduceWarpBlock : cg::kGpuReduceThreads;
+    int threads = warps ? cg::kGpuReduceWarpBlock : cg::kGpuReduceThreads;
     const std::int64_t per_block = threads / 32 * cg::gpu_reduce_units_per_warp(c1);
-    const std::int64_t blocks = warps ? (units + per_block - 1) / per_block : units;
+    std::int64_t blocks = warps ? (units + per_block - 1) / per_block : units;
+    // Chunks of at most 32 values would leave 14 of the column schedule's 16 warps without a
+    // value (only the block schedule's first 32 threads have one): the segments serve them. A
+    // kernel with too many registers for 512 threads a block keeps the other schedules.
+    if (column_schedule && c1 > cg::kGpuReduceSegmentMax &&
+        max_block_threads(dev, f) >= cg::kGpuReduceColumnBlock) {
+      threads = cg::kGpuReduceColumnBlock;
+      blocks = (rows + cg::kGpuReduceColumnRows - 1) / cg::kGpuReduceColumnRows * chunks;
+    }
     launch_with(kc, spec, f, vals,
                 launch_config_blocks(dev, f, blocks, static_cast<unsigned>(threads)));
   };
@@ -534,7 +551,7 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     std::vector<std::uint64_t> vals = ptrs;
     vals.insert(vals.end(), outs.begin(), outs.end());
     append_slots(vals, *code, slots);
-    run_pass(*code, gs, std::move(vals), P, strided, len, chunks, max_off);
+    run_pass(*code, gs, std::move(vals), P, strided, len, chunks, max_off, columns);
   }
   // Further passes over the partials, [rows, chunks] each.
   while (chunks > 1) {
@@ -554,7 +571,7 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     spec.spec.precision = cp.precision;
     spec.spec.inputs = partial_layouts;
     spec.spec.outputs = partial_layouts;
-    run_pass(*cc, spec, std::move(vals), {rows * len}, {}, len, chunks, rows * len);
+    run_pass(*cc, spec, std::move(vals), {rows * len}, {}, len, chunks, rows * len, false);
   }
   if (direct) return;
   // The mean's division and the cast to the output dtype, as the CPU's put().

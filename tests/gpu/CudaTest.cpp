@@ -581,7 +581,7 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
             (exact_row(0) + exact_row(1) + exact_row(2)) / static_cast<double>(R * N));
 
   // A column reduction reads the input strided over [kept, reduced] = [N, R], one pass, with
-  // keepdims.
+  // keepdims. Rows of 3 values take the warp schedule's segments.
   g_reduces.clear();
   g_fake_strided = true;
   Array cols = gpu.eval("sum(a, axis=0, keepdims=true)", {{"a", A}});
@@ -589,9 +589,40 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
   EXPECT_EQ(g_reduces[0].nargs, 2 + 2 + 2 + 4);
   EXPECT_EQ(g_reduces[0].n, R);
   EXPECT_EQ(g_reduces[0].units, N);
+  EXPECT_EQ(g_reduces[0].block, 128u);
   ASSERT_EQ(cols.shape(), (std::vector<std::int64_t>{1, N}));
   for (std::int64_t j = 0; j < N; j += 997)
     EXPECT_EQ(cols.data_as<double>()[j], static_cast<double>(3000 + 3 * (j % 7))) << j;
+
+  // Longer columns: the column schedule, 512 threads a block taking 32 columns of one chunk
+  // each (rows adjacent in memory), unless the kernel cannot have 512 threads a block. 16
+  // columns of 40000 values: 3 chunks each.
+  const std::int64_t C = 16;
+  std::vector<double> c(static_cast<std::size_t>(N * C));
+  for (std::int64_t i = 0; i < N; ++i)
+    for (std::int64_t j = 0; j < C; ++j)
+      c[static_cast<std::size_t>(i * C + j)] = static_cast<double>(j * 1000 + i % 7);
+  auto set_max_threads = fake_fn<void (*)(int)>("xpr_fake_cuda_set_max_threads");
+  ASSERT_TRUE(set_max_threads);
+  for (int max_threads : {1024, 256}) {
+    set_max_threads(max_threads);
+    g_reduces.clear();
+    g_fake_strided = true;
+    Array t = gpu.eval("sum(c, axis=0)", {{"c", view(c.data(), f64, {N, C})}});
+    ASSERT_EQ(g_reduces.size(), 2u) << max_threads;
+    EXPECT_EQ(g_reduces[0].units, C * 3);
+    EXPECT_EQ(g_reduces[0].block, max_threads == 1024 ? 512u : 256u);
+    EXPECT_LE(g_reduces[0].grid, max_threads == 1024 ? 3u : 48u); // 1 group of 32 rows × 3
+    EXPECT_EQ(g_reduces[1].block, 128u); // the combining pass's rows of 3: segments
+    ASSERT_EQ(t.shape(), (std::vector<std::int64_t>{C}));
+    for (std::int64_t j = 0; j < C; ++j) {
+      double want = 0;
+      for (std::int64_t i = 0; i < N; ++i)
+        want += c[static_cast<std::size_t>(i * C + j)];
+      EXPECT_EQ(t.data_as<double>()[j], want) << j;
+    }
+  }
+  set_max_threads(1024);
 
   // argmax: (value, index) pairs in two passes, the indices straight into the output. Row 0's
   // maximum 6 first appears at 6; row 1 has one large value; row 2 a NaN, which wins.
@@ -797,6 +828,49 @@ TEST(Cuda, ReductionsInPassesAreDeterministicAndWithinBound) {
 
 /// Device arrays (Context::to_device) give the same bits as host arrays through the same
 /// kernels, reductions included, and results chain on the device.
+/// Column reductions run the column schedule (rows adjacent in memory: coalesced loads), row
+/// reductions of the same values the block schedule; both combine in the order fixed by the
+/// row length alone, so a column of x and the same row of x's transpose give the same bits,
+/// float sums included, with one chunk and with several.
+TEST(Cuda, ColumnReductionsGiveTheBitsOfRowReductions) {
+  REQUIRE_GPU();
+  Context gpu(Target::cuda());
+  Program cols = gpu.compile("input a: f32[m, k]\noutput s = sum(a * a - 1, axis=0)\n"
+                             "output hi = max(a, axis=0)\noutput at = argmax(a, axis=0)\n"
+                             "output mu = mean(a, axis=0)\n");
+  Program rows = gpu.compile("input a: f32[k, m]\noutput s = sum(a * a - 1, axis=1)\n"
+                             "output hi = max(a, axis=1)\noutput at = argmax(a, axis=1)\n"
+                             "output mu = mean(a, axis=1)\n");
+  Context cpu;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-4, 4);
+  for (auto [m, k] : {std::pair<std::int64_t, std::int64_t>{1000, 40}, {17000, 20}}) {
+    SCOPED_TRACE(fmt::format("{} x {}", m, k));
+    std::vector<float> a(static_cast<std::size_t>(m * k)), t(a.size());
+    for (float &x : a)
+      x = u(rng) * (rng() % 9 == 0 ? 1e-5f : 1.0f);
+    a[static_cast<std::size_t>(7 * k + 3)] = 9.0f; // ties for column 3's argmax
+    a[static_cast<std::size_t>((m - 2) * k + 3)] = 9.0f;
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < k; ++j)
+        t[static_cast<std::size_t>(j * m + i)] = a[static_cast<std::size_t>(i * k + j)];
+    Outputs c = cols.run({{"a", view(a.data(), f32, {m, k})}});
+    Outputs r = rows.run({{"a", view(t.data(), f32, {k, m})}});
+    Outputs want = cpu.compile("input a: f32[m, k]\noutput at = argmax(a, axis=0)\n")
+                       .run({{"a", view(a.data(), f32, {m, k})}});
+    for (const char *o : {"s", "hi", "at", "mu"}) {
+      ASSERT_EQ(c.at(o).size(), k) << o;
+      EXPECT_EQ(std::memcmp(c.at(o).data(), r.at(o).data(),
+                            static_cast<std::size_t>(k * dtype_size(c.at(o).dtype()))),
+                0)
+          << o << ": a column and the transpose's row differ";
+    }
+    EXPECT_EQ(std::memcmp(c.at("at").data(), want.at("at").data(), static_cast<std::size_t>(k) * 8),
+              0);
+    EXPECT_EQ(c.at("at").data_as<std::int64_t>()[3], 7);
+  }
+}
+
 TEST(Cuda, DeviceArraysGiveTheSameBitsAsHostArrays) {
   REQUIRE_GPU();
   Context gpu(Target::cuda());

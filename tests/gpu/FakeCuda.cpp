@@ -57,6 +57,7 @@ bool simulating() {
 int g_htod = 0, g_dtoh = 0;  // host-to-device and device-to-host copies
 int g_syncs = 0;             // cuStreamSynchronize calls
 bool g_fail_next = false;    // the next launch queued fails when it runs
+int g_max_threads = 1024;    // cuFuncGetAttribute(MAX_THREADS_PER_BLOCK) of every kernel
 
 /// Queued work: what it does (its result is the stream's error) and the device addresses it
 /// names, for cuMemFree's check.
@@ -111,6 +112,9 @@ void xpr_fake_cuda_copies(int *htod, int *dtoh) {
 }
 /// The next launch queued fails with CUDA_ERROR_LAUNCH_FAILED when its stream runs it.
 void xpr_fake_cuda_fail_next_launch() { g_fail_next = true; }
+/// What cuFuncGetAttribute(MAX_THREADS_PER_BLOCK) answers for every kernel (1024 until set), as
+/// a kernel with many registers would; launches of more threads a block then fail.
+void xpr_fake_cuda_set_max_threads(int n) { g_max_threads = n; }
 /// cuStreamSynchronize calls so far.
 int xpr_fake_cuda_syncs() { return g_syncs; }
 /// Launches and copies queued on any stream and not yet run.
@@ -281,6 +285,7 @@ CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                         unsigned bz, unsigned, void *stream, void **args, void **) {
   if (gy != 1 || gz != 1 || by != 1 || bz != 1 || gx == 0 || bx == 0) return 1;
+  if (static_cast<int>(bx) > g_max_threads) return 701; // CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES
   ++g_launches;
   const Function *fn = static_cast<Function *>(f);
   // Every parameter of our kernels is 8 bytes (pointers, sizes, strides, param bits).
@@ -306,6 +311,11 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
     }
     return 0;
   });
+}
+CUresult cuFuncGetAttribute(int *v, int attribute, void *) {
+  if (attribute != 0) return 1; // CUDA_ERROR_INVALID_VALUE: only MAX_THREADS_PER_BLOCK is asked
+  *v = g_max_threads;
+  return 0;
 }
 CUresult cuOccupancyMaxPotentialBlockSize(int *min_grid, int *block, void *, std::size_t (*)(int),
                                           std::size_t, int) {

@@ -25,13 +25,13 @@
 namespace xpr::cg {
 namespace {
 
-/// The PTX of `op` over x: dt[r, n] (a row reduction, contiguous), entry "k".
-std::string reduce_ptx(ir::Op op, DType dt) {
+/// The PTX of `op` over x: dt[r, n] (contiguous: a row reduction; Strided: any), entry "k".
+std::string reduce_ptx(ir::Op op, DType dt, Layout layout = Layout::Contiguous) {
   const ir::Graph k = make_reduce_kernel(testing::row_input_map(dt), op);
   GpuKernel gk;
   gk.kernel = &k;
   gk.spec.spec.rank = 2;
-  gk.spec.spec.inputs = {Layout::Contiguous};
+  gk.spec.spec.inputs = {layout};
   gk.spec.spec.outputs.assign(is_arg_reduce(op) ? 2 : 1, Layout::Contiguous);
   gk.spec.index64 = true;
   gk.name = "k";
@@ -39,21 +39,26 @@ std::string reduce_ptx(ir::Op op, DType dt) {
   return jit.compile_ptx({gk}, 80);
 }
 
-/// Launches the reduce ABI over rows × n values of x: one unit per row (n fits one chunk).
-/// Returns why it failed, or "".
+/// Launches the reduce ABI over rows × n values of x: one unit per row (n fits one chunk). A
+/// Strided kernel reads row o's value j at x[o * strides[0] + j * strides[1]]. Returns why it
+/// failed, or "".
 std::string run(const std::string &ptx, const void *x, void *values, void *indices,
-                std::int64_t rows, std::int64_t n, unsigned grid, unsigned block) {
+                std::int64_t rows, std::int64_t n, unsigned grid, unsigned block,
+                const std::vector<std::int64_t> &strides = {}, ptxsim::LoadStats *stats = nullptr) {
   std::vector<std::uint64_t> p;
   p.push_back(reinterpret_cast<std::uintptr_t>(x));
   p.push_back(reinterpret_cast<std::uintptr_t>(values));
   if (indices) p.push_back(reinterpret_cast<std::uintptr_t>(indices));
   const std::int64_t clen = std::max<std::int64_t>(n, 1);
-  for (std::int64_t v : {rows, n, n, rows, std::int64_t{1}, clen})
+  std::vector<std::int64_t> tail{rows, n};
+  tail.insert(tail.end(), strides.begin(), strides.end());
+  tail.insert(tail.end(), {n, rows, std::int64_t{1}, clen});
+  for (std::int64_t v : tail)
     p.push_back(static_cast<std::uint64_t>(v));
   std::vector<void *> args;
   for (auto &v : p)
     args.push_back(&v);
-  return ptxsim::launch(ptx, "k", grid, block, args.data());
+  return ptxsim::launch(ptx, "k", grid, block, args.data(), stats);
 }
 
 /// The documented order, for a combination `comb` with identity `id`.
@@ -101,7 +106,7 @@ TEST(PtxSim, BothReduceSchedulesGiveTheDocumentedOrdersBits) {
     for (std::int64_t r = 0; r < rows; ++r)
       want[static_cast<std::size_t>(r)] =
           bits(model<float>(x.data() + r * n, n, 0.0f, [](float a, float b) { return a + b; }));
-    for (unsigned block : {256u, 128u})
+    for (unsigned block : {256u, 128u, 512u})
       for (unsigned grid : {1u, 2u, 5u}) {
         std::vector<float> got(static_cast<std::size_t>(rows), -7.0f);
         ASSERT_EQ(run(ptx, x.data(), got.data(), nullptr, rows, n, grid, block), "");
@@ -110,6 +115,44 @@ TEST(PtxSim, BothReduceSchedulesGiveTheDocumentedOrdersBits) {
               << "n " << n << " row " << r << " block " << block << " grid " << grid;
       }
   }
+}
+
+TEST(PtxSim, TheColumnScheduleReadsAColumnReductionCoalescedWithTheSameBits) {
+  if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  // x: f32[m, k] in C order, summed over axis 0: k rows of m values, each value k apart.
+  const std::string ptx = reduce_ptx(ir::Op::Sum, DType::F32, Layout::Strided);
+  const std::int64_t m = 300, k = 70; // 3 groups of 32 rows, the last 6 rows long
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1e4f, 1e4f);
+  std::vector<float> x(static_cast<std::size_t>(m * k));
+  for (float &v : x)
+    v = u(rng) * (rng() % 5 == 0 ? 1e-6f : 1.0f);
+  std::vector<std::uint32_t> want;
+  for (std::int64_t c = 0; c < k; ++c) {
+    std::vector<float> col;
+    for (std::int64_t r = 0; r < m; ++r)
+      col.push_back(x[static_cast<std::size_t>(r * k + c)]);
+    want.push_back(bits(model<float>(col.data(), m, 0.0f, [](float a, float b) { return a + b; })));
+  }
+  std::vector<double> read;
+  for (unsigned block : {256u, 128u, 512u})
+    for (unsigned grid : {1u, 4u}) {
+      std::vector<float> got(static_cast<std::size_t>(k), -7.0f);
+      ptxsim::LoadStats st;
+      ASSERT_EQ(run(ptx, x.data(), got.data(), nullptr, k, m, grid, block, {1, k}, &st), "");
+      for (std::int64_t c = 0; c < k; ++c)
+        EXPECT_EQ(bits(got[static_cast<std::size_t>(c)]), want[static_cast<std::size_t>(c)])
+            << "column " << c << " block " << block << " grid " << grid;
+      // Sectors fetched per sector of x (84000 bytes: 2625).
+      read.push_back(static_cast<double>(st.sectors) / (static_cast<double>(m * k) * 4 / 32));
+    }
+  // The block and warp schedules read one value of a row per lane: 8 sectors for every one
+  // holding data, nearly (a lane's 4 bytes in a sector of 32). The column schedule's 32 lanes
+  // read 32 adjacent floats: 1.26 (the last group has 6 rows; rows start mid-sector).
+  for (std::size_t i = 0; i < 4; ++i)
+    EXPECT_GT(read[i], 7.5) << i;
+  for (std::size_t i = 4; i < 6; ++i)
+    EXPECT_LT(read[i], 1.3) << i;
 }
 
 TEST(PtxSim, BothScheduleAgreeOnArgmaxPairs) {
@@ -124,7 +167,7 @@ TEST(PtxSim, BothScheduleAgreeOnArgmaxPairs) {
       x[static_cast<std::size_t>(i)] = static_cast<double>((i * 37) % 11);
     x[static_cast<std::size_t>(2 * n + n / 2)] = std::numeric_limits<double>::quiet_NaN();
     x[static_cast<std::size_t>(2 * n + n - 1)] = std::numeric_limits<double>::quiet_NaN();
-    for (unsigned block : {256u, 128u}) {
+    for (unsigned block : {256u, 128u, 512u}) {
       std::vector<double> v(static_cast<std::size_t>(rows));
       std::vector<std::int64_t> k(static_cast<std::size_t>(rows), -7);
       ASSERT_EQ(run(ptx, x.data(), v.data(), k.data(), rows, n, 3, block), "");
@@ -156,7 +199,7 @@ TEST(PtxSim, ShortRowsKeepTheSignOfZeroAndNaNsAsTheBlockSchedule) {
     x[static_cast<std::size_t>(3 * n)] = std::numeric_limits<float>::infinity(); // row 3
     x[static_cast<std::size_t>(3 * n + n - 1)] = -std::numeric_limits<float>::infinity();
     std::vector<std::vector<std::uint32_t>> got;
-    for (unsigned block : {256u, 128u}) {
+    for (unsigned block : {256u, 128u, 512u}) {
       std::vector<float> out(static_cast<std::size_t>(rows), -7.0f);
       ASSERT_EQ(run(ptx, x.data(), out.data(), nullptr, rows, n, 2, block), "");
       got.emplace_back();
@@ -164,6 +207,7 @@ TEST(PtxSim, ShortRowsKeepTheSignOfZeroAndNaNsAsTheBlockSchedule) {
         got.back().push_back(bits(v));
     }
     EXPECT_EQ(got[0], got[1]) << "n " << n;
+    EXPECT_EQ(got[0], got[2]) << "n " << n;
     EXPECT_EQ(got[1][0], bits(0.0f)) << "n " << n; // all -0: the identity's +0
     EXPECT_TRUE(std::isnan(std::bit_cast<float>(got[1][1]))) << "n " << n;
     EXPECT_EQ(got[1][2], bits(1.5f)) << "n " << n;

@@ -413,10 +413,11 @@ std::string reduce_ptx_of(const std::string &script, bool index64) {
 
 TEST(Ptx, ReduceKernelsFuseTheMapAndCombineInAFixedTree) {
   // sum(a * b): the product is computed in registers and folded; nothing is stored but the one
-  // partial per unit. Two schedules, chosen by the block size (%ntid.x): the block schedule's
+  // partial per unit. Three schedules, chosen by the block size (%ntid.x): the block schedule's
   // tree is 5 + 3 shuffle steps with the warps meeting in shared memory; the warp schedule's is
   // 8 trees of 5 (one per block-schedule warp a lane plays), combined in registers, or for
-  // chunks of at most 32 values one tree of 5 over segments of a warp.
+  // chunks of at most 32 values one tree of 5 over segments of a warp; the column schedule
+  // shuffles nothing (a lane a row) and meets in shared memory, 16 warps × 32 rows of slots.
   constexpr int kBlock = 5 + 3, kWarp = 8 * 5, kSegment = 5, kAll = kBlock + kWarp + kSegment;
   std::string ptx =
       reduce_ptx_of("input a: f32[n]\ninput b: f32[n]\noutput s = sum(a * b)\n", false);
@@ -425,7 +426,8 @@ TEST(Ptx, ReduceKernelsFuseTheMapAndCombineInAFixedTree) {
   EXPECT_EQ(count(ptx, "shfl.sync.down.b32"), kAll) << ptx;
   EXPECT_GE(count(ptx, "bar.sync"), 2) << ptx;
   EXPECT_NE(ptx.find(".shared .align 8 .b8 k_warps[64]"), std::string::npos) << ptx;
-  EXPECT_EQ(count(ptx, "st.global"), 3) << "one store per schedule\n" << ptx;
+  EXPECT_NE(ptx.find(".shared .align 8 .b8 k_columns[4096]"), std::string::npos) << ptx;
+  EXPECT_EQ(count(ptx, "st.global"), 4) << "one store per schedule\n" << ptx;
   EXPECT_EQ(count(ptx, "atom."), 0) << "no atomics: the order is fixed\n" << ptx;
   // f64 values cross lanes as two 32-bit halves.
   std::string ptx64 = reduce_ptx_of("input a: f64[n, m]\noutput s = max(a, axis=1)\n", true);
@@ -434,9 +436,10 @@ TEST(Ptx, ReduceKernelsFuseTheMapAndCombineInAFixedTree) {
   std::string am = reduce_ptx_of("input a: f32[n]\noutput s = argmax(a)\n", false);
   EXPECT_EQ(count(am, "shfl.sync.down.b32"), 3 * kAll) << am;
   EXPECT_NE(am.find("_warps[128]"), std::string::npos) << am;
+  EXPECT_NE(am.find("_columns[8192]"), std::string::npos) << am;
   // One unit's value and its index per schedule (LLVM may store the index as two halves).
-  EXPECT_EQ(count(am, "st.global.f32"), 3) << am;
-  EXPECT_GE(count(am, "st.global"), 6) << am;
+  EXPECT_EQ(count(am, "st.global.f32"), 4) << am;
+  EXPECT_GE(count(am, "st.global"), 8) << am;
   EXPECT_EQ(count(am, "atom."), 0) << am;
   // Bytes (bool) widen to 32 bits to cross lanes.
   std::string any = reduce_ptx_of("input a: f32[n]\noutput s = any(a > 0)\n", false);

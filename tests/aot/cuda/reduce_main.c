@@ -27,6 +27,7 @@ enum { COLMEAN, ARGMAX };
 static int g_object;  /* which object the next call runs */
 static int g_pass;    /* launches since the call began: 0 is the first pass */
 static int g_strided; /* whether the first pass is the all-Strided variant */
+static int g_columns; /* whether the first pass runs the column schedule (512 threads a block) */
 
 static int64_t arg_i(void **args, int k) { return *(const int64_t *)args[k]; }
 static void *arg_p(void **args, int k) { return *(void **)args[k]; }
@@ -139,8 +140,12 @@ static int g_bad_block = 0;
 static void emulate(void **args, int nargs, unsigned grid, unsigned block) {
   (void)grid;
   const int finish = g_object == COLMEAN && nargs == 5;
-  /* The reduce kernels' fixed blocks: 256 threads, or 128 (a warp per unit) for short chunks. */
-  if (!finish && block != (arg_i(args, nargs - 1) <= 256 ? 128u : 256u)) ++g_bad_block;
+  /* The reduce kernels' fixed blocks: 256 threads, or 128 (a warp per unit) for short chunks,
+   * or 512 for a first pass over columns side by side in memory (the column schedule). */
+  const unsigned want = g_columns && g_pass == 0        ? 512u
+                        : arg_i(args, nargs - 1) <= 256 ? 128u
+                                                        : 256u;
+  if (!finish && block != want) ++g_bad_block;
   if (g_object == COLMEAN) emulate_colmean(args, nargs);
   else emulate_argmax(args, nargs);
   ++g_pass;
@@ -159,13 +164,14 @@ static void begin(int object, int strided) {
 static double xval(int64_t i, int64_t j) { return (double)((i * 7 + j * 1000) % 2003); }
 
 /* colmean over an m x n matrix in C order (fortran = 0) or Fortran order (1). */
-static void check_colmean(int64_t m, int64_t n, int fortran, int want_launches) {
+static void check_colmean(int64_t m, int64_t n, int fortran, int want_launches, int columns) {
   double *x = malloc((size_t)(m * n + 1) * sizeof *x), *r = malloc((size_t)(n + 1) * sizeof *r);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) x[fortran ? j * m + i : i * n + j] = xval(i, j);
   for (int64_t j = 0; j < n; ++j) r[j] = -1;
   const int64_t fstrides[2] = {1, m};
   begin(COLMEAN, 1);
+  g_columns = columns;
   const int before = launches_now();
   const int rc = colmean(m, n, x, fortran ? fstrides : NULL, r, NULL);
   CHECK(rc == XPR_RT_OK, "colmean %lldx%lld: rc %d: %s", (long long)m, (long long)n, rc,
@@ -182,6 +188,7 @@ static void check_colmean(int64_t m, int64_t n, int fortran, int want_launches) 
   if (launches)
     CHECK(launches_now() - before == want_launches, "colmean %lldx%lld: %d launches, expected %d",
           (long long)m, (long long)n, launches_now() - before, want_launches);
+  g_columns = 0;
   free(x);
   free(r);
 }
@@ -229,14 +236,17 @@ int main(int argc, char **argv) {
   int (*modules)(void) = fd.modules;
 
   /* Columns of 40000: 3 chunks each, one combining pass, then the division. */
-  check_colmean(40000, 3, 0, 3);
+  check_colmean(40000, 3, 0, 3, 0);
   /* Fortran order: contiguous over [kept, reduced], run by the all-Strided variant. */
-  check_colmean(40000, 3, 1, 3);
+  check_colmean(40000, 3, 1, 3, 0);
+  /* 40 columns side by side in memory, 2 chunks each: the column schedule's first pass (1 group
+   * of 32 columns and one of 8, per chunk). */
+  check_colmean(20000, 40, 0, 3, 1);
   /* Short columns: one chunk, the first pass then the division. */
-  check_colmean(5, 7, 0, 2);
+  check_colmean(5, 7, 0, 2, 0);
   /* Empty columns: the mean of nothing is NaN; no columns: nothing runs. */
-  check_colmean(0, 3, 0, 2);
-  check_colmean(4, 0, 0, 0);
+  check_colmean(0, 3, 0, 2, 0);
+  check_colmean(4, 0, 0, 0, 0);
 
   /* argmax over 7 chunks: the first pass with x * k fused, one combining pass into the output. */
   check_argmax(100003, 1.5f, 0, -1, 2);
