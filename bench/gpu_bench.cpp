@@ -251,50 +251,79 @@ int main(int argc, char **argv) {
                  c.name, t * 1e3, gbs, 100.0 * gbs / copy_gbs, l1.grid, l1.block, chunks,
                  gbs >= 0.85 * copy_gbs ? "" : "  below the 85% target");
     }
-    {
-      // Short rows (16 values each): the same kernel launched in its two schedules
-      // (compiler/codegen/GpuJit.h), 256-thread blocks (a block per row, 7 warps idle) and
-      // 128-thread blocks (a warp per row, which the runtimes pick for chunks of at most 256).
-      const std::int64_t len = 16, rows = n / len;
-      const char *script = "input a: f32[r, k]\noutput s = sum(a, axis=1)\n";
-      passes::Plan plan = passes::lower_to_plan(fe::compile_script(SourceFile("rows", script)));
+    // One first-pass reduce kernel launched in several schedules (compiler/codegen/GpuJit.h):
+    // the same bits, so only the time differs. Prints a line each and their ratio, last / first.
+    struct Schedule {
+      const char *line, *name;
+      unsigned threads;
+      std::int64_t blocks;
+    };
+    auto schedules = [&](const char *label, const char *script, cg::Layout layout,
+                         std::vector<std::uint64_t> tail, std::int64_t out_values,
+                         const std::vector<Schedule> &runs) {
+      passes::Plan plan = passes::lower_to_plan(fe::compile_script(SourceFile(label, script)));
       const passes::ReduceStep &r = plan.steps.at(0).reduce;
       const ir::Graph first = cg::make_reduce_kernel(r.map.kernel, r.op);
       cg::GpuKernel k;
       k.kernel = &first;
-      k.name = "rows";
+      k.name = "sched";
       k.spec.spec.rank = 2;
-      k.spec.spec.inputs = {cg::Layout::Contiguous};
+      k.spec.spec.inputs = {layout};
       k.spec.spec.outputs = {cg::Layout::Contiguous};
       k.spec.index64 = n >= (std::int64_t{1} << 30);
       auto mod = Module::from_ptx(dev, jit.compile_ptx({k}, sm));
-      CUfunction f = mod->function("rows");
+      CUfunction f = mod->function("sched");
       DeviceBuffer a(dev, static_cast<std::size_t>(n * 4)),
-          out(dev, static_cast<std::size_t>(rows * 4));
+          out(dev, static_cast<std::size_t>(out_values * 4));
       fill(s, a, DType::F32, n);
-      const auto u = [](std::int64_t x) { return static_cast<std::uint64_t>(x); };
-      std::vector<std::uint64_t> v{a.ptr(), out.ptr(), u(rows), u(len), u(len), u(rows), 1, u(len)};
+      std::vector<std::uint64_t> v{a.ptr(), out.ptr()};
+      v.insert(v.end(), tail.begin(), tail.end());
       if (static_cast<int>(v.size()) != cg::gpu_param_count(first, k.spec.spec))
-        throw Error(ErrorKind::Internal, "gpu_bench: row reduce argument count mismatch");
+        throw Error(ErrorKind::Internal,
+                    fmt::format("gpu_bench: {} argument count mismatch", label));
       std::vector<void *> args;
       for (auto &x : v)
         args.push_back(&x);
-      double gbs_of[2] = {0, 0};
-      for (int warps = 0; warps < 2; ++warps) {
-        const unsigned threads = warps ? cg::kGpuReduceWarpBlock : cg::kGpuReduceThreads;
-        const std::int64_t per_block = threads / 32 * cg::gpu_reduce_units_per_warp(len);
-        const std::int64_t blocks = warps ? (rows + per_block - 1) / per_block : rows;
-        const LaunchConfig lc = launch_config_blocks(dev, f, blocks, threads);
+      std::vector<double> gbs;
+      for (const Schedule &run : runs) {
+        const LaunchConfig lc = launch_config_blocks(dev, f, run.blocks, run.threads);
         const double t = best_of(reps, s, [&] { launch(dev, s, f, lc, args.data()); });
-        gbs_of[warps] = static_cast<double>(n * 4) / t / 1e9;
+        gbs.push_back(static_cast<double>(n * 4) / t / 1e9);
         fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} "
                    "schedule){}\n",
-                   warps ? "rows of 16, warp" : "rows of 16, block", t * 1e3, gbs_of[warps],
-                   100.0 * gbs_of[warps] / copy_gbs, lc.grid, lc.block, warps ? "warp" : "block",
-                   gbs_of[warps] >= 0.85 * copy_gbs ? "" : "  below the 85% target");
+                   run.line, t * 1e3, gbs.back(), 100.0 * gbs.back() / copy_gbs, lc.grid, lc.block,
+                   run.name, gbs.back() >= 0.85 * copy_gbs ? "" : "  below the 85% target");
       }
-      fmt::print("{:<22} warp schedule / block schedule = {:.2f}x\n", "rows of 16",
-                 gbs_of[1] / gbs_of[0]);
+      fmt::print("{:<22} {} schedule / {} schedule = {:.2f}x\n", label, runs.back().name,
+                 runs.front().name, gbs.back() / gbs.front());
+    };
+    const auto u = [](std::int64_t x) { return static_cast<std::uint64_t>(x); };
+    {
+      // Short rows (16 values each): 256-thread blocks (a block per row, 7 warps idle) against
+      // 128-thread blocks (a warp per row, in segments: the runtimes' pick for such rows).
+      const std::int64_t len = 16, rows = n / len;
+      const std::int64_t per_block =
+          cg::kGpuReduceWarpBlock / 32 * cg::gpu_reduce_units_per_warp(len);
+      schedules("rows of 16", "input a: f32[r, k]\noutput s = sum(a, axis=1)\n",
+                cg::Layout::Contiguous, {u(rows), u(len), u(len), u(rows), 1, u(len)}, rows,
+                {{"rows of 16, block", "block", cg::kGpuReduceThreads, rows},
+                 {"rows of 16, warp", "warp", cg::kGpuReduceWarpBlock,
+                  (rows + per_block - 1) / per_block}});
+    }
+    {
+      // A column reduction, sum(a, axis=0) of f32[n / 1024, 1024]: 1024 rows of n / 1024 values,
+      // each value 1024 apart. The block schedule reads one value of each of 32 rows a warp (a
+      // sector for 4 bytes); the column schedule, the runtime's pick, 32 rows' adjacent values.
+      const std::int64_t rows = 1024, len = n / rows;
+      const std::int64_t chunks = (len + cg::kGpuReduceChunk - 1) / cg::kGpuReduceChunk;
+      const std::int64_t clen = (len + chunks - 1) / chunks;
+      schedules("columns of 1024", "input a: f32[m, k]\noutput s = sum(a, axis=0)\n",
+                cg::Layout::Strided,
+                {u(rows), u(len), 1, u(rows), u(len), u(rows * chunks), u(chunks), u(clen)},
+                rows * chunks,
+                {{"columns, block", "block", cg::kGpuReduceThreads, rows * chunks},
+                 {"columns, column", "column", cg::kGpuReduceColumnBlock,
+                  rows / cg::kGpuReduceColumnRows * chunks}});
     }
     {
       // Queued runs (docs/gpu.md "Streams"): a chain of small runs on device arrays through the
