@@ -81,9 +81,8 @@ inline std::int64_t gpu_reduce_units_per_warp(std::int64_t chunk_len) {
 }
 
 /// The block size of the column schedule: 16 warps, each playing 16 of the block schedule's
-/// 256 threads for 32 rows at once (one row a lane). The runtime launches it for the first pass
-/// of a reduction whose rows are adjacent in memory, when the kernel can run 512 threads a
-/// block.
+/// 256 threads for 32 rows at once (one row a lane). The runtimes launch it for the first pass
+/// of a reduction whose rows are adjacent in memory (docs/gpu.md, "Column reductions").
 inline constexpr int kGpuReduceColumnBlock = 512;
 /// The rows one block of the column schedule takes at a time.
 inline constexpr std::int64_t kGpuReduceColumnRows = 32;

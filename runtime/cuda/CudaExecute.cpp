@@ -533,12 +533,16 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     const std::int64_t per_block = threads / 32 * cg::gpu_reduce_units_per_warp(c1);
     std::int64_t blocks = warps ? (units + per_block - 1) / per_block : units;
     // Chunks of at most 32 values would leave 14 of the column schedule's 16 warps without a
-    // value (only the block schedule's first 32 threads have one): the segments serve them. A
-    // kernel with too many registers for 512 threads a block keeps the other schedules.
-    if (column_schedule && c1 > cg::kGpuReduceSegmentMax &&
+    // value (only the block schedule's first 32 threads have one): the segments serve them.
+    // Fewer groups of 32 rows than multiprocessors would leave some idle: the block schedule
+    // then keeps them busy, its extra sectors partly served from L2. A kernel with too many
+    // registers for 512 threads a block keeps the other schedules.
+    const std::int64_t groups =
+        (rows + cg::kGpuReduceColumnRows - 1) / cg::kGpuReduceColumnRows * chunks;
+    if (column_schedule && c1 > cg::kGpuReduceSegmentMax && groups >= dev.multiprocessors() &&
         max_block_threads(dev, f) >= cg::kGpuReduceColumnBlock) {
       threads = cg::kGpuReduceColumnBlock;
-      blocks = (rows + cg::kGpuReduceColumnRows - 1) / cg::kGpuReduceColumnRows * chunks;
+      blocks = groups;
     }
     launch_with(kc, spec, f, vals,
                 launch_config_blocks(dev, f, blocks, static_cast<unsigned>(threads)));

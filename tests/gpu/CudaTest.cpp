@@ -595,9 +595,10 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
     EXPECT_EQ(cols.data_as<double>()[j], static_cast<double>(3000 + 3 * (j % 7))) << j;
 
   // Longer columns: the column schedule, 512 threads a block taking 32 columns of one chunk
-  // each (rows adjacent in memory), unless the kernel cannot have 512 threads a block. 16
-  // columns of 40000 values: 3 chunks each.
-  const std::int64_t C = 16;
+  // each (rows adjacent in memory), unless the kernel cannot have 512 threads a block. 40
+  // columns of 40000 values: 3 chunks each, 2 groups of 32 columns a chunk: 6 blocks of work,
+  // enough for the fake GPU's 4 multiprocessors.
+  const std::int64_t C = 40;
   std::vector<double> c(static_cast<std::size_t>(N * C));
   for (std::int64_t i = 0; i < N; ++i)
     for (std::int64_t j = 0; j < C; ++j)
@@ -612,7 +613,7 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
     ASSERT_EQ(g_reduces.size(), 2u) << max_threads;
     EXPECT_EQ(g_reduces[0].units, C * 3);
     EXPECT_EQ(g_reduces[0].block, max_threads == 1024 ? 512u : 256u);
-    EXPECT_LE(g_reduces[0].grid, max_threads == 1024 ? 3u : 48u); // 1 group of 32 rows × 3
+    EXPECT_LE(g_reduces[0].grid, max_threads == 1024 ? 6u : 120u);
     EXPECT_EQ(g_reduces[1].block, 128u); // the combining pass's rows of 3: segments
     ASSERT_EQ(t.shape(), (std::vector<std::int64_t>{C}));
     for (std::int64_t j = 0; j < C; ++j) {
@@ -622,6 +623,13 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
       EXPECT_EQ(t.data_as<double>()[j], want) << j;
     }
   }
+  // Fewer groups of 32 columns than multiprocessors (here 3 chunks of 16 columns: 3 < 4) keep
+  // the block schedule, whose grid fills the device.
+  g_reduces.clear();
+  gpu.eval("sum(c, axis=0)", {{"c", view(c.data(), f64, {N, 16}, {C, 1})}});
+  ASSERT_EQ(g_reduces.size(), 2u);
+  EXPECT_EQ(g_reduces[0].units, 16 * 3);
+  EXPECT_EQ(g_reduces[0].block, 256u);
   set_max_threads(1024);
 
   // argmax: (value, index) pairs in two passes, the indices straight into the output. Row 0's
@@ -844,7 +852,9 @@ TEST(Cuda, ColumnReductionsGiveTheBitsOfRowReductions) {
   Context cpu;
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-4, 4);
-  for (auto [m, k] : {std::pair<std::int64_t, std::int64_t>{1000, 40}, {17000, 20}}) {
+  // 5 groups of 32 columns, one chunk; 2 groups, two chunks: as many blocks of work as the fake
+  // GPU's 4 multiprocessors or more, so that the column schedule runs.
+  for (auto [m, k] : {std::pair<std::int64_t, std::int64_t>{1000, 130}, {16400, 40}}) {
     SCOPED_TRACE(fmt::format("{} x {}", m, k));
     std::vector<float> a(static_cast<std::size_t>(m * k)), t(a.size());
     for (float &x : a)
