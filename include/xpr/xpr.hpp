@@ -253,7 +253,8 @@ public:
   /// Waits until the runs queued on this context's GPU have finished; a kernel's failure in
   /// any of them throws Error(Runtime) here. A run whose inputs and outputs are all device
   /// arrays returns as soon as it is queued (runs on one context execute in call order, and a
-  /// context waits for another's queued runs on the device arrays it is given); a run with any
+  /// context's runs on device arrays it is given come after another's queued runs on them: the
+  /// GPU orders the two, neither host thread waits); a run with any
   /// host array returns with its results in place. Nothing to wait for on a cpu context.
   void synchronize() const;
 

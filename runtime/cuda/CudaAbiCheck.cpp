@@ -17,3 +17,5 @@ static_assert(CU_JIT_ERROR_LOG_BUFFER == 5 && CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
 static_assert(CU_JIT_INFO_LOG_BUFFER == 3 && CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES == 4);
 static_assert(CU_JIT_INPUT_PTX == 1 && CU_STREAM_NON_BLOCKING == 1);
 static_assert(CUDA_SUCCESS == 0);
+static_assert(x::attr::kFuncMaxThreadsPerBlock == CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
+static_assert(x::attr::kEventDisableTiming == CU_EVENT_DISABLE_TIMING);

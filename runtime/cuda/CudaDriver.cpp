@@ -135,6 +135,10 @@ const Driver *Driver::try_get(std::string *why) {
     sym(a.cuStreamCreate, "cuStreamCreate");
     sym(a.cuStreamDestroy, "cuStreamDestroy_v2");
     sym(a.cuStreamSynchronize, "cuStreamSynchronize");
+    sym(a.cuEventCreate, "cuEventCreate");
+    sym(a.cuEventRecord, "cuEventRecord");
+    sym(a.cuEventDestroy, "cuEventDestroy_v2");
+    sym(a.cuStreamWaitEvent, "cuStreamWaitEvent");
     sym(a.cuModuleLoadDataEx, "cuModuleLoadDataEx");
     sym(a.cuModuleUnload, "cuModuleUnload");
     sym(a.cuModuleGetFunction, "cuModuleGetFunction");
@@ -275,6 +279,22 @@ void Stream::sync() const {
   dev_.driver().check(dev_.driver().api().cuStreamSynchronize(s_), "cuStreamSynchronize");
 }
 
+void Stream::wait_for(const Stream &other) const {
+  const DriverApi &api = dev_.driver().api();
+  CUevent e = nullptr;
+  dev_.use();
+  dev_.driver().check(api.cuEventCreate(&e, attr::kEventDisableTiming), "cuEventCreate");
+  // Destroying a recorded event is allowed before the GPU reaches it: the wait queued on it
+  // stays, and the driver frees the event once it has completed.
+  struct Destroy {
+    const DriverApi &api;
+    CUevent e;
+    ~Destroy() { api.cuEventDestroy(e); }
+  } destroy{api, e};
+  dev_.driver().check(api.cuEventRecord(e, other.s_), "cuEventRecord");
+  dev_.driver().check(api.cuStreamWaitEvent(s_, e, 0), "cuStreamWaitEvent");
+}
+
 // ---- Module ----
 
 std::unique_ptr<Module> Module::from_ptx(const Device &dev, const std::string &ptx,
@@ -375,9 +395,8 @@ LaunchConfig launch_config_blocks(const Device &dev, CUfunction f, std::int64_t 
 }
 
 int max_block_threads(const Device &dev, CUfunction f) {
-  constexpr int kMaxThreadsPerBlock = 0; // CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK
   int v = 0;
-  dev.driver().check(dev.driver().api().cuFuncGetAttribute(&v, kMaxThreadsPerBlock, f),
+  dev.driver().check(dev.driver().api().cuFuncGetAttribute(&v, attr::kFuncMaxThreadsPerBlock, f),
                      "cuFuncGetAttribute");
   return v;
 }

@@ -20,6 +20,7 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUevent = struct CUevent_st *;
 using CUlinkState = struct CUlinkState_st *;
 
 /// The resolved driver entry points. Every call goes through check(), which turns a failure into
@@ -44,6 +45,10 @@ struct DriverApi {
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamDestroy)(CUstream);
   CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuEventRecord)(CUevent, CUstream);
+  CUresult (*cuEventDestroy)(CUevent);
+  CUresult (*cuStreamWaitEvent)(CUstream, CUevent, unsigned);
   CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *, void **);
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
@@ -65,6 +70,8 @@ inline constexpr int kMaxThreadsPerBlock = 1;
 inline constexpr int kMultiprocessorCount = 16;
 inline constexpr int kComputeCapabilityMajor = 75;
 inline constexpr int kComputeCapabilityMinor = 76;
+inline constexpr int kFuncMaxThreadsPerBlock = 0;  // a CUfunction_attribute
+inline constexpr unsigned kEventDisableTiming = 2; // a cuEventCreate flag
 } // namespace attr
 
 /// The process-wide driver: libcuda.so.1 loaded and cuInit(0) called on first use.
@@ -149,6 +156,9 @@ public:
   void copy(CUdeviceptr dst, CUdeviceptr src, std::size_t bytes) const;
   /// Waits for everything queued; a kernel's failure surfaces here as Error(Runtime).
   void sync() const;
+  /// Work queued on this stream from now on starts after everything queued on `other` so far
+  /// (an event recorded there and waited for here): the GPU orders them, the host does not wait.
+  void wait_for(const Stream &other) const;
 
 private:
   const Device &dev_;

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -128,6 +129,10 @@ struct Queue {
   /// dropped device arrays they may use: freed once the stream has passed them, at the next sync.
   std::vector<Held> retired;
   std::size_t retired_bytes = 0;
+  /// Whether runs were queued since the last wait: other queues then order their work on this
+  /// one's arrays after it (Impl::claim). Set after the work is queued and cleared before a
+  /// wait, so a race can only leave it set without need.
+  std::atomic<bool> queued{false};
 
   explicit Queue(std::shared_ptr<Device> d) : devp(std::move(d)), stream(*devp) {}
   ~Queue() { sync_quietly(); }
@@ -135,6 +140,7 @@ struct Queue {
   void sync() {
     std::lock_guard lock(mu);
     devp->use();
+    queued = false;
     stream.sync();
     retired.clear();
     retired_bytes = 0;
@@ -263,13 +269,15 @@ struct CudaTarget::Impl {
     return detail::ArrayFactory::on_device(ptr, dtype, shape, std::move(mem), dev.ordinal());
   }
   /// Before this target queues work on device array `a`: work another target queued on it
-  /// finishes first (its stream is waited for), and `a`'s last use becomes this stream's.
+  /// comes first (this stream waits on the GPU for what the other has queued so far; the host
+  /// does not wait), and `a`'s last use becomes this stream's. Memory retired to this stream
+  /// is then freed only after the other's work on it too, since this stream runs after it.
   void claim(const Array &a) {
     if (!a.on_device()) return;
     auto &m = *static_cast<DeviceMemory *>(detail::ArrayFactory::owner(a));
     std::lock_guard lock(m.mu);
     std::shared_ptr<Queue> last = m.user.lock();
-    if (last && last != queue) last->sync();
+    if (last && last != queue && last->queued) stream.wait_for(last->stream);
     m.user = queue;
   }
   /// Throws unless `a` is a host array or on this device.
@@ -739,6 +747,7 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
   // A run on device arrays only is queued and returns: the stream keeps its order, and whatever
   // needs its results (to_host, a run with host arrays, synchronize) waits for it.
   if (!host_inputs && std::all_of(on_device.begin(), on_device.end(), [](bool d) { return d; })) {
+    I.queue->queued = true;
     I.queue->retire(owned, I.devp);
     return out;
   }

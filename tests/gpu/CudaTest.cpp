@@ -348,7 +348,8 @@ TEST(Cuda, FakeDriverQueuesRunsOnDeviceArraysUntilTheHostNeedsThem) {
   auto syncs = fake_fn<int (*)()>("xpr_fake_cuda_syncs");
   auto pending = fake_fn<int (*)()>("xpr_fake_cuda_pending");
   auto fail_next = fake_fn<void (*)()>("xpr_fake_cuda_fail_next_launch");
-  ASSERT_TRUE(set_kernel && syncs && pending && fail_next);
+  auto event_waits = fake_fn<int (*)()>("xpr_fake_cuda_event_waits");
+  ASSERT_TRUE(set_kernel && syncs && pending && fail_next && event_waits);
   set_kernel(&fake_scale);
   const char *script = "input a: f64[n]\nparam s: f64\noutput r = a * s\n";
   std::vector<double> a(1000);
@@ -387,15 +388,31 @@ TEST(Cuda, FakeDriverQueuesRunsOnDeviceArraysUntilTheHostNeedsThem) {
   EXPECT_GT(syncs(), s0);
   expect_scaled(gpu.to_host(R), 3.0, "the queued run_into");
 
-  // Another context waits for this one's queued work on the arrays it is given, and this one
-  // for the other's before it overwrites an array the other still reads.
+  // Another context's runs on this one's queued output come after it, and this one's overwrite
+  // of an array the other still reads comes after the read: the streams wait for each other
+  // on the GPU (an event), the host waits for neither. Each order of reading back catches one
+  // missing wait: the fake runs a stream's work only when it is waited for.
   Context other(Target::cuda());
   Program q = other.compile(script);
+  s0 = syncs();
+  const int w0 = event_waits();
   Array mid = p.run({{"a", A}}, {{"s", 4.0}}).at("r");
   Array fin = q.run({{"a", mid}}, {{"s", 0.5}}).at("r");
-  p.run_into({{"a", A}}, {{"r", mid}}, {{"s", -1.0}});
+  EXPECT_EQ(event_waits(), w0 + 1);
+  EXPECT_EQ(pending(), 2) << "a context waited on the host for another's queued work";
   expect_scaled(other.to_host(fin), 2.0, "a context reading another's queued output");
-  expect_scaled(gpu.to_host(mid), -1.0, "a context overwriting what another read");
+  Array fin2 = q.run({{"a", mid}}, {{"s", 0.5}}).at("r");
+  p.run_into({{"a", A}}, {{"r", mid}}, {{"s", -1.0}});
+  EXPECT_EQ(event_waits(), w0 + 2);
+  EXPECT_EQ(pending(), 2);
+  EXPECT_EQ(syncs(), s0 + 1) << "only other.to_host waited";
+  expect_scaled(gpu.to_host(mid), -1.0, "a context overwriting what another reads");
+  expect_scaled(other.to_host(fin2), 2.0, "a read that another context's overwrite follows");
+  // Nothing queued on the other stream (it was waited for): no event.
+  q.run({{"a", mid}}, {{"s", 1.0}});
+  other.synchronize();
+  gpu.to_host(p.run({{"a", mid}}, {{"s", 1.0}}).at("r"));
+  EXPECT_EQ(event_waits(), w0 + 2);
 
   // Queued runs finish when their context goes; their outputs stay readable from another.
   Array orphan;

@@ -11,7 +11,8 @@
 // it waits, or orders work across streams wrongly, reads garbage. A launch's parameter values
 // are copied when it is queued, as the driver does. cuMemFree of memory that queued work still
 // names (a copy's address, or any launch parameter inside the allocation) aborts the process:
-// the runtime must wait before it frees.
+// the runtime must wait before it frees. An event recorded on a stream marks its place in that
+// queue; a stream waiting on it runs the other's work up to the mark first, when it runs itself.
 #include "tests/gpu/PtxSim.h"
 
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -64,10 +66,18 @@ int g_max_threads = 1024;    // cuFuncGetAttribute(MAX_THREADS_PER_BLOCK) of eve
 struct Op {
   std::function<CUresult()> run;
   std::vector<unsigned long long> addresses;
+  bool counted = true; // a launch or a copy (not an event's record or wait)
 };
 struct Queue {
-  std::vector<Op> ops;
+  std::deque<Op> ops;
+  CUresult error = 0; // the first failure since the last sync, whoever ran the work
 };
+/// An event: where its last record put it, and whether the stream has run past that point.
+struct Event {
+  std::shared_ptr<bool> done;
+  void *stream = nullptr;
+};
+int g_event_waits = 0;                              // cuStreamWaitEvent calls on a recorded event
 std::map<void *, std::unique_ptr<Queue>> g_streams; // by handle; the null stream is key nullptr
 std::map<unsigned long long, std::size_t> g_allocations; // device address -> bytes
 
@@ -77,22 +87,24 @@ Queue &queue(void *stream) {
   return *q;
 }
 CUresult enqueue(void *stream, std::vector<unsigned long long> addresses,
-                 std::function<CUresult()> run) {
-  queue(stream).ops.push_back(Op{std::move(run), std::move(addresses)});
+                 std::function<CUresult()> run, bool counted = true) {
+  queue(stream).ops.push_back(Op{std::move(run), std::move(addresses), counted});
   return 0;
+}
+/// Runs the first operation queued on `q`, keeping its failure for the stream's next sync.
+void run_front(Queue &q) {
+  Op op = std::move(q.ops.front());
+  q.ops.pop_front();
+  const CUresult r = op.run();
+  if (r && !q.error) q.error = r;
 }
 /// Runs everything queued on `stream`; the first failure is the result (later work still runs,
 /// as a GPU would not, but nothing the host can see depends on that).
 CUresult drain(void *stream) {
   Queue &q = queue(stream);
-  std::vector<Op> ops = std::move(q.ops);
-  q.ops.clear();
-  CUresult first = 0;
-  for (Op &op : ops) {
-    const CUresult r = op.run();
-    if (r && !first) first = r;
-  }
-  return first;
+  while (!q.ops.empty())
+    run_front(q);
+  return std::exchange(q.error, 0);
 }
 
 } // namespace
@@ -121,9 +133,12 @@ int xpr_fake_cuda_syncs() { return g_syncs; }
 int xpr_fake_cuda_pending() {
   int n = 0;
   for (const auto &[h, q] : g_streams)
-    n += static_cast<int>(q->ops.size());
+    for (const Op &op : q->ops)
+      n += op.counted ? 1 : 0;
   return n;
 }
+/// Streams made to wait on an event (another stream's work) so far.
+int xpr_fake_cuda_event_waits() { return g_event_waits; }
 
 // ---- the driver API subset the runtime resolves ----
 CUresult cuInit(unsigned) { return 0; }
@@ -226,6 +241,43 @@ CUresult cuStreamCreate(void **s, unsigned) {
   auto q = std::make_unique<Queue>();
   *s = q.get();
   g_streams[*s] = std::move(q);
+  return 0;
+}
+CUresult cuEventCreate(void **e, unsigned) {
+  *e = new Event;
+  return 0;
+}
+CUresult cuEventRecord(void *e, void *stream) {
+  auto *ev = static_cast<Event *>(e);
+  ev->done = std::make_shared<bool>(false);
+  ev->stream = stream;
+  return enqueue(
+      stream, {},
+      [d = ev->done]() {
+        *d = true;
+        return CUresult{0};
+      },
+      false);
+}
+CUresult cuStreamWaitEvent(void *stream, void *e, unsigned) {
+  const auto *ev = static_cast<Event *>(e);
+  if (!ev->done) return 0; // never recorded: nothing to wait for
+  ++g_event_waits;
+  return enqueue(
+      stream, {},
+      [d = ev->done, src = ev->stream]() -> CUresult {
+        while (!*d) {
+          const auto q = g_streams.find(src);
+          if (q == g_streams.end() || q->second->ops.empty()) return 400; // INVALID_HANDLE
+          run_front(*q->second);
+        }
+        return 0;
+      },
+      false);
+}
+CUresult cuEventDestroy_v2(void *e) {
+  // The driver frees a recorded event once the GPU is past it; here the queued wait holds it.
+  delete static_cast<Event *>(e);
   return 0;
 }
 CUresult cuStreamDestroy_v2(void *s) {
