@@ -159,6 +159,8 @@ struct Queue {
     bool full;
     {
       std::lock_guard lock(mu);
+      // Room first: if it cannot be had, nothing has moved and the caller still holds `bufs`.
+      retired.reserve(retired.size() + bufs.size());
       for (DeviceBuffer &b : bufs) {
         retired_bytes += b.bytes();
         retired.push_back(Held{owner, std::move(b)});
@@ -168,13 +170,15 @@ struct Queue {
     }
     if (full) sync();
   }
-  /// The same for one buffer, from a destructor.
+  /// The same for one buffer, from a destructor. Without host memory to keep it, it waits for
+  /// the stream instead: `b`, or `one`, is then freed after the work that may use it.
   void retire_quietly(DeviceBuffer &b, const std::shared_ptr<Device> &owner) noexcept {
+    std::vector<DeviceBuffer> one;
     try {
-      std::vector<DeviceBuffer> one;
       one.push_back(std::move(b));
       retire(one, owner);
     } catch (...) {
+      sync_quietly();
     }
   }
   static constexpr std::size_t kRetiredBytes = std::size_t{256} << 20;
