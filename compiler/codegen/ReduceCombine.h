@@ -1,6 +1,7 @@
 // compiler/codegen/ReduceCombine.h — the combination step of a reduction (runtime/Reduce.cpp's
 // R::comb and R::id) as MLIR, shared by the CPU reduce kernels (ReduceToMlir.cpp) and the GPU's
-// (GpuJit.cpp), so both backends combine with the same rules (internal to codegen: MLIR headers).
+// (GpuReduceToMlir.cpp), so both backends combine with the same rules (internal to codegen: MLIR
+// headers).
 #pragma once
 
 #include "compiler/ir/Graph.h"
