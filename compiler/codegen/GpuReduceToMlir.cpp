@@ -69,18 +69,7 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
   if (arg) comps.push_back(i64);
   using Acc = std::vector<Value>;
 
-  // kWarps slots per component in shared memory, named after the kernel (several kernels share
-  // a module).
   Type sptr = LLVM::LLVMPointerType::get(&ctx, 3);
-  const std::string smem = name + "_warps";
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(f.gbody);
-    b.create<LLVM::GlobalOp>(loc, LLVM::LLVMArrayType::get(i64, kWarps * comps.size()),
-                             /*isConstant=*/false, LLVM::Linkage::Internal, smem, Attribute(),
-                             /*alignment=*/8, /*addrSpace=*/3);
-  }
-  Value warps = b.create<LLVM::AddressOfOp>(loc, sptr, smem);
   Type ptr = LLVM::LLVMPointerType::get(&ctx);
   std::vector<Value> outs;
   for (std::size_t c = 0; c < nout; ++c)
@@ -157,10 +146,25 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
   } else {
     identity = {comb_identity(b, loc, comb, value, Type())};
   }
-  auto slot = [&](std::size_t c, Value k) {
-    Value at = b.create<arith::AddIOp>(loc, k, cit(static_cast<std::int64_t>(c) * kWarps));
-    return b.create<LLVM::GEPOp>(loc, sptr, comps[c], warps, ArrayRef<LLVM::GEPArg>{at});
+  // `per` slots per component in shared memory (i64-sized), named after the kernel (several
+  // kernels share a module): the result maps (component c, slot k) to its address.
+  auto shared_slots = [&](const char *suffix, int per) {
+    const std::string sym = name + suffix;
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(f.gbody);
+      b.create<LLVM::GlobalOp>(loc, LLVM::LLVMArrayType::get(i64, per * comps.size()),
+                               /*isConstant=*/false, LLVM::Linkage::Internal, sym, Attribute(),
+                               /*alignment=*/8, /*addrSpace=*/3);
+    }
+    Value base = b.create<LLVM::AddressOfOp>(loc, sptr, sym);
+    return [&, base, per](std::size_t c, Value k) -> Value {
+      Value at = b.create<arith::AddIOp>(loc, k, cit(static_cast<std::int64_t>(c) * per));
+      return b.create<LLVM::GEPOp>(loc, sptr, comps[c], base, ArrayRef<LLVM::GEPArg>{at});
+    };
   };
+  // The block schedule's: one slot per warp.
+  auto slot = shared_slots("_warps", kWarps);
 
   // Unit u's chunk: [lo, hi) of row o, whose iterations start at base.
   struct UnitRange {
@@ -254,21 +258,8 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
       constexpr int kColWarps = kGpuReduceColumnBlock / 32;
       static_assert(kColWarps == 16 && kGpuReduceColumnRows == 32,
                     "warp k names bits 0, 7, 6, 5 of its threads; a lane a row");
-      const std::string csmem = name + "_columns";
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(f.gbody);
-        b.create<LLVM::GlobalOp>(
-            loc, LLVM::LLVMArrayType::get(i64, kGpuReduceColumnBlock * comps.size()),
-            /*isConstant=*/false, LLVM::Linkage::Internal, csmem, Attribute(),
-            /*alignment=*/8, /*addrSpace=*/3);
-      }
-      Value cols = b.create<LLVM::AddressOfOp>(loc, sptr, csmem);
-      auto cslot = [&](std::size_t c, Value k) {
-        Value at = b.create<arith::AddIOp>(
-            loc, k, cit(static_cast<std::int64_t>(c) * kGpuReduceColumnBlock));
-        return b.create<LLVM::GEPOp>(loc, sptr, comps[c], cols, ArrayRef<LLVM::GEPArg>{at});
-      };
+      // One slot per thread: warp k's row l at 32k + l.
+      auto cslot = shared_slots("_columns", kGpuReduceColumnBlock);
       auto bit = [&](Value k, int from, int to) {
         return b.create<arith::ShLIOp>(
             loc, b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, k, cit(from)), cit(1)),
