@@ -152,7 +152,7 @@ int main(int argc, char **argv) {
       k.spec.index64 = n >= (std::int64_t{1} << 30);
       k.spec.vector = cg::gpu_vector_width(ks.kernel, k.spec.spec); // cuMemAlloc: 256-B aligned
       auto mod = Module::from_ptx(dev, jit.compile_ptx({k}, sm));
-      CUfunction f = mod->function("bench");
+      const Function f = mod->function("bench");
 
       std::vector<DeviceBuffer> bufs;
       std::vector<std::uint64_t> vals;
@@ -182,8 +182,8 @@ int main(int argc, char **argv) {
       std::vector<void *> args;
       for (auto &v : vals)
         args.push_back(&v);
-      const LaunchConfig lc = launch_config(dev, f, n);
-      const double t = best_of(reps, s, [&] { launch(dev, s, f, lc, args.data()); });
+      const LaunchConfig lc = launch_config(f, n);
+      const double t = best_of(reps, s, [&] { launch(s, f, lc, args.data()); });
       const double gbs = static_cast<double>(bytes) / t / 1e9;
       fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}){}\n", c.name,
                  t * 1e3, gbs, 100.0 * gbs / copy_gbs, lc.grid, lc.block,
@@ -213,7 +213,7 @@ int main(int argc, char **argv) {
       k2.name = "pass2";
       k2.spec.spec.inputs = {cg::Layout::Contiguous};
       auto mod = Module::from_ptx(dev, jit.compile_ptx({k1, k2}, sm));
-      CUfunction f1 = mod->function("pass1"), f2 = mod->function("pass2");
+      const Function f1 = mod->function("pass1"), f2 = mod->function("pass2");
 
       std::vector<DeviceBuffer> bufs;
       std::int64_t bytes = 0;
@@ -239,11 +239,11 @@ int main(int argc, char **argv) {
         a1.push_back(&x);
       for (auto &x : v2)
         a2.push_back(&x);
-      const LaunchConfig l1 = launch_config_blocks(dev, f1, chunks, cg::kGpuReduceThreads);
-      const LaunchConfig l2 = launch_config_blocks(dev, f2, 1, cg::kGpuReduceThreads);
+      const LaunchConfig l1 = launch_config_blocks(f1, chunks, cg::kGpuReduceThreads);
+      const LaunchConfig l2 = launch_config_blocks(f2, 1, cg::kGpuReduceThreads);
       const double t = best_of(reps, s, [&] {
-        launch(dev, s, f1, l1, a1.data());
-        launch(dev, s, f2, l2, a2.data());
+        launch(s, f1, l1, a1.data());
+        launch(s, f2, l2, a2.data());
       });
       const double gbs = static_cast<double>(bytes) / t / 1e9;
       fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} "
@@ -272,7 +272,7 @@ int main(int argc, char **argv) {
       k.spec.spec.outputs = {cg::Layout::Contiguous};
       k.spec.index64 = n >= (std::int64_t{1} << 30);
       auto mod = Module::from_ptx(dev, jit.compile_ptx({k}, sm));
-      CUfunction f = mod->function("sched");
+      const Function f = mod->function("sched");
       DeviceBuffer a(dev, static_cast<std::size_t>(n * 4)),
           out(dev, static_cast<std::size_t>(out_values * 4));
       fill(s, a, DType::F32, n);
@@ -286,8 +286,8 @@ int main(int argc, char **argv) {
         args.push_back(&x);
       std::vector<double> gbs;
       for (const Schedule &run : runs) {
-        const LaunchConfig lc = launch_config_blocks(dev, f, run.blocks, run.threads);
-        const double t = best_of(reps, s, [&] { launch(dev, s, f, lc, args.data()); });
+        const LaunchConfig lc = launch_config_blocks(f, run.blocks, run.threads);
+        const double t = best_of(reps, s, [&] { launch(s, f, lc, args.data()); });
         gbs.push_back(static_cast<double>(n * 4) / t / 1e9);
         fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} "
                    "schedule){}\n",

@@ -354,57 +354,68 @@ Module::~Module() {
   }
 }
 
-CUfunction Module::function(const std::string &name) const {
+Function Module::function(const std::string &name) const {
   CUfunction f = nullptr;
   dev_.driver().check(dev_.driver().api().cuModuleGetFunction(&f, m_, name.c_str()),
                       "cuModuleGetFunction(" + name + ")");
-  return f;
+  return Function(dev_, f);
+}
+
+// ---- Function ----
+
+int Function::max_block_threads() const {
+  if (max_threads_ == 0) {
+    int v = 0; // kept only once the driver has answered
+    dev_->driver().check(
+        dev_->driver().api().cuFuncGetAttribute(&v, attr::kFuncMaxThreadsPerBlock, f_),
+        "cuFuncGetAttribute");
+    max_threads_ = v;
+  }
+  return max_threads_;
+}
+
+Function::Occupancy Function::occupancy(int limit) const {
+  for (const auto &[l, o] : occupancy_)
+    if (l == limit) return o;
+  Occupancy o;
+  dev_->driver().check(dev_->driver().api().cuOccupancyMaxPotentialBlockSize(&o.min_grid, &o.block,
+                                                                             f_, nullptr, 0, limit),
+                       "cuOccupancyMaxPotentialBlockSize");
+  occupancy_.emplace_back(limit, o);
+  return o;
 }
 
 // ---- launches ----
 
-LaunchConfig launch_config(const Device &dev, CUfunction f, std::int64_t n) {
-  int min_grid = 0, block = 0;
-  dev.driver().check(
-      dev.driver().api().cuOccupancyMaxPotentialBlockSize(&min_grid, &block, f, nullptr, 0, 0),
-      "cuOccupancyMaxPotentialBlockSize");
+LaunchConfig launch_config(const Function &f, std::int64_t n) {
+  const Function::Occupancy o = f.occupancy(0);
   LaunchConfig c;
-  c.block = static_cast<unsigned>(std::max(block, 32));
+  c.block = static_cast<unsigned>(std::max(o.block, 32));
   // min_grid blocks fill every multiprocessor at the best occupancy; more would only queue.
   // Fewer when n is small: no block without work.
   const std::int64_t needed = (std::max<std::int64_t>(n, 1) + c.block - 1) / c.block;
   c.grid = static_cast<unsigned>(std::max<std::int64_t>(
-      1, std::min<std::int64_t>(needed, std::max(min_grid, dev.multiprocessors()))));
+      1, std::min<std::int64_t>(needed, std::max(o.min_grid, f.device().multiprocessors()))));
   return c;
 }
 
-LaunchConfig launch_config_blocks(const Device &dev, CUfunction f, std::int64_t blocks,
-                                  unsigned block) {
-  int min_grid = 0, best = 0;
-  dev.driver().check(dev.driver().api().cuOccupancyMaxPotentialBlockSize(
-                         &min_grid, &best, f, nullptr, 0, static_cast<int>(block)),
-                     "cuOccupancyMaxPotentialBlockSize");
+LaunchConfig launch_config_blocks(const Function &f, std::int64_t blocks, unsigned block) {
+  const Function::Occupancy o = f.occupancy(static_cast<int>(block));
   // min_grid blocks of `best` threads fill the device; the same threads in blocks of `block`.
-  const std::int64_t fill = std::max<std::int64_t>(
-      static_cast<std::int64_t>(min_grid) * std::max(best, 1) / static_cast<std::int64_t>(block),
-      dev.multiprocessors());
+  const std::int64_t fill =
+      std::max<std::int64_t>(static_cast<std::int64_t>(o.min_grid) * std::max(o.block, 1) /
+                                 static_cast<std::int64_t>(block),
+                             f.device().multiprocessors());
   LaunchConfig c;
   c.block = block;
   c.grid = static_cast<unsigned>(std::max<std::int64_t>(1, std::min(blocks, fill)));
   return c;
 }
 
-int max_block_threads(const Device &dev, CUfunction f) {
-  int v = 0;
-  dev.driver().check(dev.driver().api().cuFuncGetAttribute(&v, attr::kFuncMaxThreadsPerBlock, f),
-                     "cuFuncGetAttribute");
-  return v;
-}
-
-void launch(const Device &dev, const Stream &s, CUfunction f, LaunchConfig c, void **args) {
-  dev.driver().check(
-      dev.driver().api().cuLaunchKernel(f, c.grid, 1, 1, c.block, 1, 1, 0, s.get(), args, nullptr),
-      "cuLaunchKernel");
+void launch(const Stream &s, const Function &f, LaunchConfig c, void **args) {
+  const Driver &d = f.device().driver();
+  d.check(d.api().cuLaunchKernel(f.get(), c.grid, 1, 1, c.block, 1, 1, 0, s.get(), args, nullptr),
+          "cuLaunchKernel");
 }
 
 } // namespace xpr::rt::cuda

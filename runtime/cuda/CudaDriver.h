@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace xpr::rt::cuda {
 
@@ -165,6 +167,34 @@ private:
   CUstream s_ = nullptr;
 };
 
+/// A kernel of a loaded module, with the launch limits the driver reports for it. Each is asked
+/// once and kept: the answers depend only on the kernel and the device, and asking is a driver
+/// call on every launch's path (cuOccupancyMaxPotentialBlockSize walks the block sizes). Not
+/// thread-safe: whoever launches it serializes its launches (CudaTarget's lock) and guards it.
+class Function {
+public:
+  Function() = default;
+  Function(const Device &dev, CUfunction f) : dev_(&dev), f_(f) {}
+  CUfunction get() const { return f_; }
+  const Device &device() const { return *dev_; }
+  /// The most threads a block of it can have (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK): fewer
+  /// than the device's 1024 when the kernel needs many registers.
+  int max_block_threads() const;
+  /// cuOccupancyMaxPotentialBlockSize for blocks of at most `limit` threads (0: any): the
+  /// block size of the best occupancy and the blocks that fill the device at it.
+  struct Occupancy {
+    int min_grid = 0, block = 0;
+  };
+  Occupancy occupancy(int limit) const;
+
+private:
+  const Device *dev_ = nullptr;
+  CUfunction f_ = nullptr;
+  mutable int max_threads_ = 0;
+  /// By limit: a kernel is launched with one or two (a reduce kernel's schedules).
+  mutable std::vector<std::pair<int, Occupancy>> occupancy_;
+};
+
 /// A module loaded from PTX (compiled by the driver's JIT for the device) or from a cubin.
 class Module {
 public:
@@ -177,7 +207,8 @@ public:
   ~Module();
   Module(const Module &) = delete;
   Module &operator=(const Module &) = delete;
-  CUfunction function(const std::string &name) const;
+  /// The kernel `name`; valid while this module is.
+  Function function(const std::string &name) const;
 
 private:
   Module(const Device &dev, CUmodule m) : dev_(dev), m_(m) {}
@@ -191,17 +222,12 @@ private:
 struct LaunchConfig {
   unsigned grid = 1, block = 1;
 };
-LaunchConfig launch_config(const Device &dev, CUfunction f, std::int64_t n);
+LaunchConfig launch_config(const Function &f, std::int64_t n);
 /// Blocks of exactly `block` threads (a reduce kernel's fixed shape) for `blocks` blocks of
 /// work: as many as fill the device at `f`'s occupancy with that block size, at most `blocks`.
-LaunchConfig launch_config_blocks(const Device &dev, CUfunction f, std::int64_t blocks,
-                                  unsigned block);
+LaunchConfig launch_config_blocks(const Function &f, std::int64_t blocks, unsigned block);
 
-/// The most threads a block of `f` can have (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK): fewer
-/// than the device's 1024 when the kernel needs many registers.
-int max_block_threads(const Device &dev, CUfunction f);
-
-/// Launches a 1-D kernel; `args` are pointers to each parameter's value.
-void launch(const Device &dev, const Stream &s, CUfunction f, LaunchConfig c, void **args);
+/// Launches a 1-D kernel on `s`; `args` are pointers to each parameter's value.
+void launch(const Stream &s, const Function &f, LaunchConfig c, void **args);
 
 } // namespace xpr::rt::cuda

@@ -110,7 +110,7 @@ void check_supported(const CompiledPlan &cp) {
 
 struct LoadedKernel {
   std::unique_ptr<Module> module;
-  CUfunction fn = nullptr;
+  Function fn; ///< with its launch limits, asked of the driver once per loaded kernel
 };
 
 /// A target's stream, shared with the device arrays whose last use was queued on it: they wait
@@ -309,12 +309,13 @@ struct CudaTarget::Impl {
   void run_reduce(const CompiledPlan &cp, std::size_t step, std::vector<DevView> &views,
                   std::vector<DeviceBuffer> &owned, const std::vector<std::uint64_t> &slots,
                   const ir::SymbolSizes &syms);
-  void launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs, CUfunction f,
+  void launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs, const Function &f,
                    std::vector<std::uint64_t> &vals, LaunchConfig lc);
   static void append_slots(std::vector<std::uint64_t> &vals, const KernelCode &code,
                            const std::vector<std::uint64_t> &slots);
 
-  CUfunction get(const KernelCode &code, const cg::GpuKernelSpec &s, const CacheConfig &cfg) {
+  /// The kernel for `code` and `s`, loaded once per target (a reference into `kernels`).
+  const Function &get(const KernelCode &code, const cg::GpuKernelSpec &s, const CacheConfig &cfg) {
     const std::string k = key(code, s);
     if (auto it = kernels.find(k); it != kernels.end()) return it->second.fn;
     const std::uint64_t h = hash_text(k);
@@ -341,9 +342,7 @@ struct CudaTarget::Impl {
       }
     }
     lk.fn = lk.module->function(name);
-    CUfunction f = lk.fn;
-    kernels.emplace(k, std::move(lk));
-    return f;
+    return kernels.emplace(k, std::move(lk)).first->second.fn;
   }
 };
 
@@ -393,7 +392,7 @@ void CudaTarget::Impl::run_elementwise(const KernelCode &code,
   for (std::size_t k = 0; k < ptrs.size() && gs.vector > 1; ++k)
     if (elem_size[k] && ptrs[k] % static_cast<std::uint64_t>(gs.vector * elem_size[k]) != 0)
       gs.vector = 1;
-  CUfunction f = get(code, gs, cfg);
+  const Function &f = get(code, gs, cfg);
 
   std::vector<std::uint64_t> vals = ptrs;
   append_slots(vals, code, slots);
@@ -401,18 +400,18 @@ void CudaTarget::Impl::run_elementwise(const KernelCode &code,
     vals.push_back(static_cast<std::uint64_t>(e));
   vals.insert(vals.end(), strided.begin(), strided.end());
   vals.push_back(static_cast<std::uint64_t>(total));
-  launch_with(code, gs, f, vals, launch_config(dev, f, total));
+  launch_with(code, gs, f, vals, launch_config(f, total));
 }
 
 void CudaTarget::Impl::launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs,
-                                   CUfunction f, std::vector<std::uint64_t> &vals,
+                                   const Function &f, std::vector<std::uint64_t> &vals,
                                    LaunchConfig lc) {
   if (static_cast<int>(vals.size()) != cg::gpu_param_count(code.kernel(), gs.spec))
     throw Error(ErrorKind::Internal, "cuda: kernel argument count mismatch");
   std::vector<void *> args;
   for (auto &x : vals)
     args.push_back(&x);
-  launch(dev, stream, f, lc, args.data());
+  launch(stream, f, lc, args.data());
 }
 
 void CudaTarget::Impl::append_slots(std::vector<std::uint64_t> &vals, const KernelCode &code,
@@ -530,7 +529,7 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
                       bool column_schedule) {
     const std::int64_t units = rows * chunks;
     spec.index64 = std::max(biggest, units) >= (std::int64_t{1} << 30);
-    CUfunction f = get(kc, spec, *cp.cache);
+    const Function &f = get(kc, spec, *cp.cache);
     for (auto e : shape)
       vals.push_back(static_cast<std::uint64_t>(e));
     vals.insert(vals.end(), st.begin(), st.end());
@@ -552,12 +551,11 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
     const std::int64_t groups =
         (rows + cg::kGpuReduceColumnRows - 1) / cg::kGpuReduceColumnRows * chunks;
     if (column_schedule && c1 > cg::kGpuReduceSegmentMax && groups >= dev.multiprocessors() &&
-        max_block_threads(dev, f) >= cg::kGpuReduceColumnBlock) {
+        f.max_block_threads() >= cg::kGpuReduceColumnBlock) {
       threads = cg::kGpuReduceColumnBlock;
       blocks = groups;
     }
-    launch_with(kc, spec, f, vals,
-                launch_config_blocks(dev, f, blocks, static_cast<unsigned>(threads)));
+    launch_with(kc, spec, f, vals, launch_config_blocks(f, blocks, static_cast<unsigned>(threads)));
   };
 
   // Pass 1: the map, fused.

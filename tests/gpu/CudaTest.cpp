@@ -227,6 +227,13 @@ TEST(Cuda, FakeDriverRunsTheWholeRuntimePath) {
     for (std::int64_t i = 0; i < 1000; ++i)
       ASSERT_EQ(r.data_as<double>()[i], src[i * st] * 3.0) << l.what << " at " << i;
   }
+  // A loaded kernel's occupancy is asked of the driver once: running it again asks nothing.
+  auto queries = fake_fn<int (*)()>("xpr_fake_cuda_queries");
+  ASSERT_TRUE(queries);
+  const int q0 = queries();
+  p.run({{"a", layouts[1].view}}, {{"s", 3.0}});
+  EXPECT_EQ(queries(), q0) << "a second run of a kernel asked the driver for its limits again";
+  EXPECT_EQ(g_last.grid, 4u);
   // run_into a strided target: only its elements are written.
   std::vector<double> dst(2000, -7.0);
   p.run_into({{"a", layouts[0].view}}, {{"r", view(dst.data(), f64, {1000}, {2})}}, {{"s", 2.0}});
@@ -349,7 +356,10 @@ TEST(Cuda, FakeDriverQueuesRunsOnDeviceArraysUntilTheHostNeedsThem) {
   auto pending = fake_fn<int (*)()>("xpr_fake_cuda_pending");
   auto fail_next = fake_fn<void (*)()>("xpr_fake_cuda_fail_next_launch");
   auto event_waits = fake_fn<int (*)()>("xpr_fake_cuda_event_waits");
-  ASSERT_TRUE(set_kernel && syncs && pending && fail_next && event_waits);
+  auto fail_event = fake_fn<void (*)(int)>("xpr_fake_cuda_fail_next_event");
+  auto live_events = fake_fn<int (*)()>("xpr_fake_cuda_live_events");
+  ASSERT_TRUE(set_kernel && syncs && pending && fail_next && event_waits && fail_event &&
+              live_events);
   set_kernel(&fake_scale);
   const char *script = "input a: f64[n]\nparam s: f64\noutput r = a * s\n";
   std::vector<double> a(1000);
@@ -413,6 +423,30 @@ TEST(Cuda, FakeDriverQueuesRunsOnDeviceArraysUntilTheHostNeedsThem) {
   other.synchronize();
   gpu.to_host(p.run({{"a", mid}}, {{"s", 1.0}}).at("r"));
   EXPECT_EQ(event_waits(), w0 + 2);
+
+  // A failed event call (the record on the other stream, or the wait on it) throws from the run
+  // that needed it, naming the CUDA error, before that run queues anything. The event is
+  // destroyed either way, and the run tried again waits as it should.
+  for (int which : {1, 2}) {
+    const char *call = which == 1 ? "cuEventRecord" : "cuStreamWaitEvent";
+    Array m2 = p.run({{"a", A}}, {{"s", 4.0}}).at("r");
+    const int before = pending();
+    fail_event(which);
+    try {
+      q.run({{"a", m2}}, {{"s", 0.5}});
+      ADD_FAILURE() << "a run whose " << call << " failed went on";
+    } catch (const Error &err) {
+      EXPECT_EQ(err.kind(), ErrorKind::Runtime);
+      EXPECT_NE(err.message().find("CUDA_ERROR_INVALID_HANDLE"), std::string::npos)
+          << err.message();
+      EXPECT_NE(err.message().find(call), std::string::npos) << err.message();
+    }
+    EXPECT_EQ(pending(), before) << call << ": the failed run queued work";
+    EXPECT_EQ(live_events(), 0) << call << ": the event was not destroyed";
+    Array again = q.run({{"a", m2}}, {{"s", 0.5}}).at("r");
+    expect_scaled(other.to_host(again), 2.0, call);
+  }
+  EXPECT_EQ(live_events(), 0);
 
   // Queued runs finish when their context goes; their outputs stay readable from another.
   Array orphan;
@@ -621,12 +655,15 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
     for (std::int64_t j = 0; j < C; ++j)
       c[static_cast<std::size_t>(i * C + j)] = static_cast<double>(j * 1000 + i % 7);
   auto set_max_threads = fake_fn<void (*)(int)>("xpr_fake_cuda_set_max_threads");
-  ASSERT_TRUE(set_max_threads);
+  auto queries = fake_fn<int (*)()>("xpr_fake_cuda_queries");
+  ASSERT_TRUE(set_max_threads && queries);
   for (int max_threads : {1024, 256}) {
     set_max_threads(max_threads);
+    // A kernel's limits are asked once per loaded kernel: a new context loads it afresh.
+    Context fresh(Target::cuda());
     g_reduces.clear();
     g_fake_strided = true;
-    Array t = gpu.eval("sum(c, axis=0)", {{"c", view(c.data(), f64, {N, C})}});
+    Array t = fresh.eval("sum(c, axis=0)", {{"c", view(c.data(), f64, {N, C})}});
     ASSERT_EQ(g_reduces.size(), 2u) << max_threads;
     EXPECT_EQ(g_reduces[0].units, C * 3);
     EXPECT_EQ(g_reduces[0].block, max_threads == 1024 ? 512u : 256u);
@@ -639,6 +676,14 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
         want += c[static_cast<std::size_t>(i * C + j)];
       EXPECT_EQ(t.data_as<double>()[j], want) << j;
     }
+    // Running it again asks the driver nothing (max threads a block, occupancy at 512 and at
+    // 128 threads were asked once) and launches the same.
+    const int q0 = queries();
+    g_reduces.clear();
+    fresh.eval("sum(c, axis=0)", {{"c", view(c.data(), f64, {N, C})}});
+    EXPECT_EQ(queries(), q0) << max_threads;
+    ASSERT_EQ(g_reduces.size(), 2u) << max_threads;
+    EXPECT_EQ(g_reduces[0].block, max_threads == 1024 ? 512u : 256u);
   }
   // Fewer groups of 32 columns than multiprocessors (here 3 chunks of 16 columns: 3 < 4) keep
   // the block schedule, whose grid fills the device.

@@ -60,6 +60,9 @@ int g_htod = 0, g_dtoh = 0;  // host-to-device and device-to-host copies
 int g_syncs = 0;             // cuStreamSynchronize calls
 bool g_fail_next = false;    // the next launch queued fails when it runs
 int g_max_threads = 1024;    // cuFuncGetAttribute(MAX_THREADS_PER_BLOCK) of every kernel
+int g_queries = 0;           // cuFuncGetAttribute and cuOccupancyMaxPotentialBlockSize calls
+int g_fail_event = 0;        // 1: the next cuEventRecord fails; 2: the next cuStreamWaitEvent
+int g_live_events = 0;       // created and not destroyed
 
 /// Queued work: what it does (its result is the stream's error) and the device addresses it
 /// names, for cuMemFree's check.
@@ -139,6 +142,14 @@ int xpr_fake_cuda_pending() {
 }
 /// Streams made to wait on an event (another stream's work) so far.
 int xpr_fake_cuda_event_waits() { return g_event_waits; }
+/// Questions asked about kernels so far (cuFuncGetAttribute, cuOccupancyMaxPotentialBlockSize):
+/// the answers never change for a loaded kernel, so a runtime need not ask twice.
+int xpr_fake_cuda_queries() { return g_queries; }
+/// The next cuEventRecord (which = 1) or cuStreamWaitEvent (which = 2) fails with
+/// CUDA_ERROR_INVALID_HANDLE and does nothing.
+void xpr_fake_cuda_fail_next_event(int which) { g_fail_event = which; }
+/// Events created and not yet destroyed.
+int xpr_fake_cuda_live_events() { return g_live_events; }
 
 // ---- the driver API subset the runtime resolves ----
 CUresult cuInit(unsigned) { return 0; }
@@ -148,6 +159,7 @@ CUresult cuDriverGetVersion(int *v) {
 }
 CUresult cuGetErrorName(CUresult r, const char **s) {
   *s = r == 200   ? "CUDA_ERROR_INVALID_IMAGE"
+       : r == 400 ? "CUDA_ERROR_INVALID_HANDLE"
        : r == 500 ? "CUDA_ERROR_NOT_FOUND"
        : r == 719 ? "CUDA_ERROR_LAUNCH_FAILED"
                   : "CUDA_ERROR_UNKNOWN";
@@ -245,9 +257,11 @@ CUresult cuStreamCreate(void **s, unsigned) {
 }
 CUresult cuEventCreate(void **e, unsigned) {
   *e = new Event;
+  ++g_live_events;
   return 0;
 }
 CUresult cuEventRecord(void *e, void *stream) {
+  if (g_fail_event == 1) return g_fail_event = 0, 400;
   auto *ev = static_cast<Event *>(e);
   ev->done = std::make_shared<bool>(false);
   ev->stream = stream;
@@ -260,6 +274,7 @@ CUresult cuEventRecord(void *e, void *stream) {
       false);
 }
 CUresult cuStreamWaitEvent(void *stream, void *e, unsigned) {
+  if (g_fail_event == 2) return g_fail_event = 0, 400;
   const auto *ev = static_cast<Event *>(e);
   if (!ev->done) return 0; // never recorded: nothing to wait for
   ++g_event_waits;
@@ -278,6 +293,7 @@ CUresult cuStreamWaitEvent(void *stream, void *e, unsigned) {
 CUresult cuEventDestroy_v2(void *e) {
   // The driver frees a recorded event once the GPU is past it; here the queued wait holds it.
   delete static_cast<Event *>(e);
+  --g_live_events;
   return 0;
 }
 CUresult cuStreamDestroy_v2(void *s) {
@@ -366,11 +382,13 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
 }
 CUresult cuFuncGetAttribute(int *v, int attribute, void *) {
   if (attribute != 0) return 1; // CUDA_ERROR_INVALID_VALUE: only MAX_THREADS_PER_BLOCK is asked
+  ++g_queries;
   *v = g_max_threads;
   return 0;
 }
 CUresult cuOccupancyMaxPotentialBlockSize(int *min_grid, int *block, void *, std::size_t (*)(int),
                                           std::size_t, int) {
+  ++g_queries;
   *min_grid = 8;
   *block = 256;
   return 0;

@@ -26,6 +26,7 @@ typedef struct {
   int (*launches)(void);
   int (*modules)(void);
   const char *(*last_module)(void);
+  int (*queries)(void); /* cuFuncGetAttribute and cuOccupancyMaxPotentialBlockSize calls */
 } fake_driver_t;
 
 /* Registers `kernel` with the fake libcuda.so.1, the same instance libxpr_rt will dlopen, and
@@ -42,7 +43,8 @@ static int fake_driver_open(fake_kernel_fn kernel, fake_driver_t *fd) {
   fd->launches = (int (*)(void))dlsym(lib, "xpr_fake_cuda_launches");
   fd->modules = (int (*)(void))dlsym(lib, "xpr_fake_cuda_modules_loaded");
   fd->last_module = (const char *(*)(void))dlsym(lib, "xpr_fake_cuda_last_module");
-  return fd->launches && fd->modules && fd->last_module;
+  fd->queries = (int (*)(void))dlsym(lib, "xpr_fake_cuda_queries");
+  return fd->launches && fd->modules && fd->last_module && fd->queries;
 }
 
 #endif

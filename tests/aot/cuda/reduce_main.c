@@ -230,7 +230,7 @@ static void check_argmax(int64_t n, float k, int reversed, int64_t nan_at, int w
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const int fake = !strcmp(argv[1], "fake");
-  fake_driver_t fd = {NULL, NULL, NULL};
+  fake_driver_t fd = {NULL, NULL, NULL, NULL};
   if (fake && !fake_driver_open(emulate, &fd)) return 1;
   launches = fd.launches;
   int (*modules)(void) = fd.modules;
@@ -265,6 +265,14 @@ int main(int argc, char **argv) {
             strstr(xpr_rt_last_error(), "argmax of an empty array has no identity"),
         "empty argmax: rc %d: %s", rc, xpr_rt_last_error());
   CHECK(got == -7 && launches_now() == before, "empty argmax wrote or launched");
+
+  /* A kernel's launch limits are asked of the driver once: the column schedule's first pass,
+   * its combining pass and the division again ask nothing. */
+  const int asked = fake ? fd.queries() : 0;
+  check_colmean(20000, 40, 0, 3, 1);
+  if (fake)
+    CHECK(fd.queries() == asked, "a second call asked the driver %d more questions",
+          fd.queries() - asked);
 
   if (fake) {
     CHECK(g_bad_block == 0, "%d reduce launches with the wrong block size", g_bad_block);
