@@ -206,7 +206,10 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
   auto store_unit = [&](Value u, const Acc &r) {
     for (std::size_t q = 0; q < nout; ++q) {
       Value dst = b.create<LLVM::GEPOp>(loc, ptr, comps[q], outs[q], ArrayRef<LLVM::GEPArg>{u});
-      b.create<LLVM::StoreOp>(loc, r[q], dst);
+      // The natural alignment, said explicitly: without it the translation assumes LLVM's
+      // default layout, whose i64 is 4-aligned, and NVPTX splits each i64 store in two.
+      const unsigned align = (comps[q].getIntOrFloatBitWidth() + 7) / 8;
+      b.create<LLVM::StoreOp>(loc, r[q], dst, align);
     }
   };
   // The schedule follows the block size the runtime launches with. Blocks of
