@@ -286,7 +286,9 @@ int main(int argc, char **argv) {
         args.push_back(&x);
       std::vector<double> gbs;
       for (const Schedule &run : runs) {
-        const LaunchConfig lc = launch_config_blocks(f, run.blocks, run.threads);
+        const LaunchConfig lc =
+            launch_config_blocks(f, run.blocks, run.threads,
+                                 cg::gpu_reduce_shared_bytes(static_cast<int>(run.threads), false));
         const double t = best_of(reps, s, [&] { launch(s, f, lc, args.data()); });
         gbs.push_back(static_cast<double>(n * 4) / t / 1e9);
         fmt::print("{:<22} {:>9.3f} ms {:>8.1f} GB/s  {:>5.1f}% of copy  (grid {} x {}, {} "

@@ -86,6 +86,14 @@ inline std::int64_t gpu_reduce_units_per_warp(std::int64_t chunk_len) {
 inline constexpr int kGpuReduceColumnBlock = 512;
 /// The rows one block of the column schedule takes at a time.
 inline constexpr std::int64_t kGpuReduceColumnRows = 32;
+/// The dynamic shared memory (cuLaunchKernel's sharedMemBytes) a reduce kernel needs in blocks
+/// of `threads`: the column schedule's slots, 8 bytes per thread per accumulator component (the
+/// value, and argmin/argmax's index), 4 or 8 KiB; none for the other schedules, whose slots
+/// are static (64 or 128 bytes). A launch that gives less makes the column schedule's shared
+/// accesses fall outside the block's memory.
+inline constexpr unsigned gpu_reduce_shared_bytes(int threads, bool arg) {
+  return threads == kGpuReduceColumnBlock ? kGpuReduceColumnBlock * (arg ? 2u : 1u) * 8u : 0u;
+}
 
 /// The vector width for a kernel whose operands are all Contiguous or Scalar: 16 bytes of its
 /// widest operand (4 × f32, 2 × f64), at most 4 elements; 1 when any operand is Strided.

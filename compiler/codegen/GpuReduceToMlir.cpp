@@ -147,15 +147,18 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
     identity = {comb_identity(b, loc, comb, value, Type())};
   }
   // `per` slots per component in shared memory (i64-sized), named after the kernel (several
-  // kernels share a module): the result maps (component c, slot k) to its address.
-  auto shared_slots = [&](const char *suffix, int per) {
+  // kernels share a module): the result maps (component c, slot k) to its address. Dynamic
+  // slots are the launch's dynamic shared memory (an extern array of unknown size), which only
+  // the launches that use them pay for (gpu_reduce_shared_bytes).
+  auto shared_slots = [&](const char *suffix, int per, bool dynamic) {
     const std::string sym = name + suffix;
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(f.gbody);
-      b.create<LLVM::GlobalOp>(loc, LLVM::LLVMArrayType::get(i64, per * comps.size()),
-                               /*isConstant=*/false, LLVM::Linkage::Internal, sym, Attribute(),
-                               /*alignment=*/8, /*addrSpace=*/3);
+      const std::int64_t size = dynamic ? 0 : per * static_cast<std::int64_t>(comps.size());
+      b.create<LLVM::GlobalOp>(loc, LLVM::LLVMArrayType::get(i64, size), /*isConstant=*/false,
+                               dynamic ? LLVM::Linkage::External : LLVM::Linkage::Internal, sym,
+                               Attribute(), /*alignment=*/8, /*addrSpace=*/3);
     }
     Value base = b.create<LLVM::AddressOfOp>(loc, sptr, sym);
     return [&, base, per](std::size_t c, Value k) -> Value {
@@ -164,7 +167,7 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
     };
   };
   // The block schedule's: one slot per warp.
-  auto slot = shared_slots("_warps", kWarps);
+  auto slot = shared_slots("_warps", kWarps, false);
 
   // Unit u's chunk: [lo, hi) of row o, whose iterations start at base.
   struct UnitRange {
@@ -261,8 +264,9 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
       constexpr int kColWarps = kGpuReduceColumnBlock / 32;
       static_assert(kColWarps == 16 && kGpuReduceColumnRows == 32,
                     "warp k names bits 0, 7, 6, 5 of its threads; a lane a row");
-      // One slot per thread: warp k's row l at 32k + l.
-      auto cslot = shared_slots("_columns", kGpuReduceColumnBlock);
+      // One slot per thread: warp k's row l at 32k + l. 4 KiB (8 KiB for argmin/argmax) that
+      // the other schedules would not use: dynamic, given by column-schedule launches alone.
+      auto cslot = shared_slots("_columns", kGpuReduceColumnBlock, true);
       auto bit = [&](Value k, int from, int to) {
         return b.create<arith::ShLIOp>(
             loc, b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, k, cit(from)), cit(1)),

@@ -374,14 +374,14 @@ int Function::max_block_threads() const {
   return max_threads_;
 }
 
-Function::Occupancy Function::occupancy(int limit) const {
-  for (const auto &[l, o] : occupancy_)
-    if (l == limit) return o;
+Function::Occupancy Function::occupancy(int limit, unsigned shared) const {
+  for (const Asked &a : occupancy_)
+    if (a.limit == limit && a.shared == shared) return a.answer;
   Occupancy o;
-  dev_->driver().check(dev_->driver().api().cuOccupancyMaxPotentialBlockSize(&o.min_grid, &o.block,
-                                                                             f_, nullptr, 0, limit),
+  dev_->driver().check(dev_->driver().api().cuOccupancyMaxPotentialBlockSize(
+                           &o.min_grid, &o.block, f_, nullptr, shared, limit),
                        "cuOccupancyMaxPotentialBlockSize");
-  occupancy_.emplace_back(limit, o);
+  occupancy_.push_back({limit, shared, o});
   return o;
 }
 
@@ -399,8 +399,9 @@ LaunchConfig launch_config(const Function &f, std::int64_t n) {
   return c;
 }
 
-LaunchConfig launch_config_blocks(const Function &f, std::int64_t blocks, unsigned block) {
-  const Function::Occupancy o = f.occupancy(static_cast<int>(block));
+LaunchConfig launch_config_blocks(const Function &f, std::int64_t blocks, unsigned block,
+                                  unsigned shared) {
+  const Function::Occupancy o = f.occupancy(static_cast<int>(block), shared);
   // min_grid blocks of `best` threads fill the device; the same threads in blocks of `block`.
   const std::int64_t fill =
       std::max<std::int64_t>(static_cast<std::int64_t>(o.min_grid) * std::max(o.block, 1) /
@@ -408,13 +409,15 @@ LaunchConfig launch_config_blocks(const Function &f, std::int64_t blocks, unsign
                              f.device().multiprocessors());
   LaunchConfig c;
   c.block = block;
+  c.shared = shared;
   c.grid = static_cast<unsigned>(std::max<std::int64_t>(1, std::min(blocks, fill)));
   return c;
 }
 
 void launch(const Stream &s, const Function &f, LaunchConfig c, void **args) {
   const Driver &d = f.device().driver();
-  d.check(d.api().cuLaunchKernel(f.get(), c.grid, 1, 1, c.block, 1, 1, 0, s.get(), args, nullptr),
+  d.check(d.api().cuLaunchKernel(f.get(), c.grid, 1, 1, c.block, 1, 1, c.shared, s.get(), args,
+                                 nullptr),
           "cuLaunchKernel");
 }
 

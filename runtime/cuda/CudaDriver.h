@@ -180,19 +180,25 @@ public:
   /// The most threads a block of it can have (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK): fewer
   /// than the device's 1024 when the kernel needs many registers.
   int max_block_threads() const;
-  /// cuOccupancyMaxPotentialBlockSize for blocks of at most `limit` threads (0: any): the
-  /// block size of the best occupancy and the blocks that fill the device at it.
+  /// cuOccupancyMaxPotentialBlockSize for blocks of at most `limit` threads (0: any), each
+  /// with `shared` bytes of dynamic shared memory: the block size of the best occupancy and
+  /// the blocks that fill the device at it.
   struct Occupancy {
     int min_grid = 0, block = 0;
   };
-  Occupancy occupancy(int limit) const;
+  Occupancy occupancy(int limit, unsigned shared = 0) const;
 
 private:
   const Device *dev_ = nullptr;
   CUfunction f_ = nullptr;
   mutable int max_threads_ = 0;
-  /// By limit: a kernel is launched with one or two (a reduce kernel's schedules).
-  mutable std::vector<std::pair<int, Occupancy>> occupancy_;
+  /// By (limit, shared): a kernel is launched with one or two (a reduce kernel's schedules).
+  struct Asked {
+    int limit;
+    unsigned shared;
+    Occupancy answer;
+  };
+  mutable std::vector<Asked> occupancy_;
 };
 
 /// A module loaded from PTX (compiled by the driver's JIT for the device) or from a cubin.
@@ -221,11 +227,14 @@ private:
 /// iterations (a grid-stride loop covers the rest).
 struct LaunchConfig {
   unsigned grid = 1, block = 1;
+  unsigned shared = 0; ///< dynamic shared memory per block, bytes
 };
 LaunchConfig launch_config(const Function &f, std::int64_t n);
-/// Blocks of exactly `block` threads (a reduce kernel's fixed shape) for `blocks` blocks of
-/// work: as many as fill the device at `f`'s occupancy with that block size, at most `blocks`.
-LaunchConfig launch_config_blocks(const Function &f, std::int64_t blocks, unsigned block);
+/// Blocks of exactly `block` threads (a reduce kernel's fixed shape) and `shared` bytes of
+/// dynamic shared memory for `blocks` blocks of work: as many as fill the device at `f`'s
+/// occupancy with that block size and memory, at most `blocks`.
+LaunchConfig launch_config_blocks(const Function &f, std::int64_t blocks, unsigned block,
+                                  unsigned shared = 0);
 
 /// Launches a 1-D kernel on `s`; `args` are pointers to each parameter's value.
 void launch(const Stream &s, const Function &f, LaunchConfig c, void **args);

@@ -555,7 +555,9 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
       threads = cg::kGpuReduceColumnBlock;
       blocks = groups;
     }
-    launch_with(kc, spec, f, vals, launch_config_blocks(f, blocks, static_cast<unsigned>(threads)));
+    launch_with(kc, spec, f, vals,
+                launch_config_blocks(f, blocks, static_cast<unsigned>(threads),
+                                     cg::gpu_reduce_shared_bytes(threads, arg)));
   };
 
   // Pass 1: the map, fused.

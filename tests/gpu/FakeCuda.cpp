@@ -351,8 +351,9 @@ CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
   return 0;
 }
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                        unsigned bz, unsigned, void *stream, void **args, void **) {
+                        unsigned bz, unsigned shared, void *stream, void **args, void **) {
   if (gy != 1 || gz != 1 || by != 1 || bz != 1 || gx == 0 || bx == 0) return 1;
+  if (shared > 48 * 1024) return 1; // more dynamic shared memory needs an opt-in attribute
   if (static_cast<int>(bx) > g_max_threads) return 701; // CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES
   ++g_launches;
   const Function *fn = static_cast<Function *>(f);
@@ -370,7 +371,8 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
     if (k) {
       k(argv.data(), fn->nparams, gx, bx);
     } else if (simulating()) {
-      g_sim_error = xpr::ptxsim::launch(*fn->module_text, fn->name, gx, bx, argv.data());
+      g_sim_error =
+          xpr::ptxsim::launch(*fn->module_text, fn->name, gx, bx, argv.data(), nullptr, shared);
       if (!g_sim_error.empty()) {
         std::fprintf(stderr, "fake libcuda.so.1: the PTX simulator failed: %s\n",
                      g_sim_error.c_str());

@@ -207,7 +207,8 @@ struct Entry {
   int nregs = 0;
   std::vector<int> param_size;
   std::vector<std::int64_t> shared_offset;
-  std::int64_t shared_bytes = 0;
+  std::int64_t shared_bytes = 0;   ///< static; the launch's dynamic shared memory follows
+  std::vector<int> dynamic_shared; ///< .extern .shared symbols: they start the dynamic memory
   std::vector<std::int64_t> local_offset; ///< .local symbols: offsets into each thread's buffer
   std::int64_t local_bytes = 0;
 };
@@ -754,7 +755,34 @@ struct Parser {
       params.emplace(pname, static_cast<int>(e.param_size.size()));
       e.param_size.push_back(t.bits / 8);
     }
+    // The module's `.extern .shared .align A .bN name[];` arrays: the launch's dynamic shared
+    // memory, which starts after the entry's static shared memory (placed when it is known).
+    {
+      std::stringstream ts(text);
+      for (std::string line; std::getline(ts, line);) {
+        if (line.rfind(".extern .shared", 0) != 0) continue;
+        std::stringstream ls(line);
+        std::string ex, sh, al, ty, decl;
+        std::int64_t align = 0;
+        ls >> ex >> sh >> al >> align >> ty >> decl;
+        const std::size_t lb = decl.find("[]");
+        if (al != ".align" || align <= 0 || lb == std::string::npos)
+          throw Fail("unsupported module variable '" + line.substr(0, 80) + "'");
+        shared.emplace(decl.substr(0, lb), static_cast<int>(e.shared_offset.size()));
+        e.dynamic_shared.push_back(static_cast<int>(e.shared_offset.size()));
+        e.shared_offset.push_back(align);
+      }
+    }
     parse_body(text, text.find('{', close) + 1);
+    std::int64_t base = e.shared_bytes;
+    for (int d : e.dynamic_shared) {
+      const std::int64_t align =
+          std::max<std::int64_t>(e.shared_offset[static_cast<std::size_t>(d)], 16);
+      base = std::max(base, (e.shared_bytes + align - 1) / align * align);
+    }
+    for (int d : e.dynamic_shared)
+      e.shared_offset[static_cast<std::size_t>(d)] = base;
+    e.shared_bytes = base;
     for (auto &[i, l] : fixups) {
       auto it = labels.find(l);
       if (it == labels.end()) throw Fail("unknown label " + l);
@@ -1556,7 +1584,7 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
 }
 
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
-                   void **args, LoadStats *stats) {
+                   void **args, LoadStats *stats, unsigned dynamic_shared) {
   try {
     std::shared_ptr<const Entry> e;
     {
@@ -1567,9 +1595,8 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
       e = slot;
     }
     for (unsigned b = 0; b < grid; ++b) {
-      Block blk{*e,   args,  b,
-                grid, block, std::vector<unsigned char>(static_cast<std::size_t>(e->shared_bytes)),
-                {},   0};
+      const auto shared = static_cast<std::size_t>(e->shared_bytes) + dynamic_shared;
+      Block blk{*e, args, b, grid, block, std::vector<unsigned char>(shared), {}, 0};
       blk.threads.resize(block);
       blk.count_loads = stats != nullptr;
       for (Thread &t : blk.threads) {

@@ -10,14 +10,13 @@
 // Scope: the instructions our NVPTX lowering emits, libdevice's included — integer and float
 // arithmetic with every rounding modifier (directed roundings through the C rounding mode),
 // carry chains, comparisons, selects, bit fields, conversions (f16/bf16 with one rounding, .sat),
-// loads and stores of the param, global, shared and local spaces, module .global tables, calls
-// (inlined per call site), shfl.sync and bar.sync. The .approx instructions are computed with
-// the C library, not the hardware's bits. 16-bit float arithmetic (f16/f16x2 add, mul, ...) and
-// anything else fail the launch with a message naming the instruction: a test then fails
-// loudly, never passes by accident. Timing, memory coalescing and races between blocks are
-// outside it; the
-// sectors of each warp's load requests are counted on request (LoadStats), which shows
-// whether a schedule coalesces.
+// loads and stores of the param, global, shared (static and dynamic) and local spaces, module
+// .global tables, calls (inlined per call site), shfl.sync and bar.sync. The .approx
+// instructions are computed with the C library, not the hardware's bits. 16-bit float arithmetic
+// (f16/f16x2 add, mul, ...) and anything else fail the launch with a message naming the
+// instruction: a test then fails loudly, never passes by accident. Timing, memory coalescing and
+// races between blocks are outside it; the sectors of each warp's load requests are counted on
+// request (LoadStats), which shows whether a schedule coalesces.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +37,10 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
 struct LoadStats {
   std::uint64_t requests = 0, sectors = 0;
 };
-/// launch(), counting the global loads into `stats` when it is not null.
+/// launch(), counting the global loads into `stats` when it is not null, with `dynamic_shared`
+/// bytes of dynamic shared memory per block (cuLaunchKernel's sharedMemBytes): the module's
+/// `.extern .shared` arrays, all at its start, after the entry's static shared memory.
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
-                   void **args, LoadStats *stats);
+                   void **args, LoadStats *stats, unsigned dynamic_shared = 0);
 
 } // namespace xpr::ptxsim

@@ -40,11 +40,13 @@ std::string reduce_ptx(ir::Op op, DType dt, Layout layout = Layout::Contiguous) 
 }
 
 /// Launches the reduce ABI over rows × n values of x: one unit per row (n fits one chunk). A
-/// Strided kernel reads row o's value j at x[o * strides[0] + j * strides[1]]. Returns why it
-/// failed, or "".
+/// Strided kernel reads row o's value j at x[o * strides[0] + j * strides[1]]. The block gets
+/// the dynamic shared memory a runtime gives it (gpu_reduce_shared_bytes), or `shared` bytes
+/// when that is not negative. Returns why it failed, or "".
 std::string run(const std::string &ptx, const void *x, void *values, void *indices,
                 std::int64_t rows, std::int64_t n, unsigned grid, unsigned block,
-                const std::vector<std::int64_t> &strides = {}, ptxsim::LoadStats *stats = nullptr) {
+                const std::vector<std::int64_t> &strides = {}, ptxsim::LoadStats *stats = nullptr,
+                int shared = -1) {
   std::vector<std::uint64_t> p;
   p.push_back(reinterpret_cast<std::uintptr_t>(x));
   p.push_back(reinterpret_cast<std::uintptr_t>(values));
@@ -58,7 +60,10 @@ std::string run(const std::string &ptx, const void *x, void *values, void *indic
   std::vector<void *> args;
   for (auto &v : p)
     args.push_back(&v);
-  return ptxsim::launch(ptx, "k", grid, block, args.data(), stats);
+  const unsigned dynamic =
+      shared >= 0 ? static_cast<unsigned>(shared)
+                  : gpu_reduce_shared_bytes(static_cast<int>(block), indices != nullptr);
+  return ptxsim::launch(ptx, "k", grid, block, args.data(), stats, dynamic);
 }
 
 /// The documented order, for a combination `comb` with identity `id`.
@@ -153,6 +158,34 @@ TEST(PtxSim, TheColumnScheduleReadsAColumnReductionCoalescedWithTheSameBits) {
     EXPECT_GT(read[i], 7.5) << i;
   for (std::size_t i = 4; i < 6; ++i)
     EXPECT_LT(read[i], 1.3) << i;
+}
+
+TEST(PtxSim, OnlyTheColumnScheduleNeedsDynamicSharedMemory) {
+  if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  // Its slots are the launch's dynamic shared memory: 4 KiB for a sum, 8 KiB for argmax's
+  // pairs. A launch giving less fails (its accesses fall outside the block's memory); the
+  // block and warp schedules need none.
+  EXPECT_EQ(gpu_reduce_shared_bytes(kGpuReduceColumnBlock, false), 4096u);
+  EXPECT_EQ(gpu_reduce_shared_bytes(kGpuReduceColumnBlock, true), 8192u);
+  EXPECT_EQ(gpu_reduce_shared_bytes(kGpuReduceThreads, true), 0u);
+  EXPECT_EQ(gpu_reduce_shared_bytes(kGpuReduceWarpBlock, true), 0u);
+  const std::int64_t rows = 40, n = 100;
+  std::vector<double> x(static_cast<std::size_t>(rows * n), 1.0), v(rows);
+  std::vector<std::int64_t> k(rows);
+  const std::string sum = reduce_ptx(ir::Op::Sum, DType::F64);
+  const std::string arg = reduce_ptx(ir::Op::ArgMax, DType::F64);
+  EXPECT_NE(run(sum, x.data(), v.data(), nullptr, rows, n, 1, 512, {}, nullptr, 0)
+                .find("shared memory access out of bounds"),
+            std::string::npos);
+  EXPECT_NE(run(arg, x.data(), v.data(), k.data(), rows, n, 1, 512, {}, nullptr, 4096)
+                .find("shared memory access out of bounds"),
+            std::string::npos);
+  EXPECT_EQ(run(arg, x.data(), v.data(), k.data(), rows, n, 1, 512, {}, nullptr, 8192), "");
+  for (unsigned block : {256u, 128u})
+    EXPECT_EQ(run(arg, x.data(), v.data(), k.data(), rows, n, 2, block, {}, nullptr, 0), "")
+        << block;
+  for (std::int64_t r = 0; r < rows; ++r)
+    EXPECT_EQ(v[static_cast<std::size_t>(r)], 1.0) << r;
 }
 
 TEST(PtxSim, BothScheduleAgreeOnArgmaxPairs) {
