@@ -51,7 +51,10 @@ extern "C" {
  * type): the symbol sizes, then per input its data pointer and strides pointer, per param its
  * value (f16/bf16 params as a float), per output its data pointer and strides pointer. */
 #define XPR_RT_PLAN_MAGIC 0x31544e414c505258LL /* "XRPLANT1" */
-#define XPR_RT_PLAN_VERSION 3
+/* Also raised when what a kernel expects of its launch changes: 4, a cuda object's reduce
+ * kernels take the column schedule's slots from the launch's dynamic shared memory, which a
+ * libxpr_rt of format 3 does not give. */
+#define XPR_RT_PLAN_VERSION 4
 /* A slot's source: the count of values a GPU reduction's results reduce (see above). */
 #define XPR_RT_SLOT_COUNT (-2)
 

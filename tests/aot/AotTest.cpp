@@ -12,6 +12,7 @@
 
 #include <xpr/xpr.hpp>
 
+#include "runtime/rt/xpr_rt_plan.h"
 #include "tests/aot/Shell.h"
 
 #include <gtest/gtest.h>
@@ -724,6 +725,44 @@ TEST_F(AotTool, StaticLibraryLinksAlone) {
   std::tie(rc, out) = sh(d + "/blackscholes_c " + d + "/bs_obj.bin 5000");
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(read_text(d + "/bs_static.bin"), read_text(d + "/bs_obj.bin"));
+}
+
+TEST_F(AotTool, ObjectsOfAnotherPlanFormatAreRefused) {
+  // An object whose plan says format 3 (as xprc made them before cuda reductions took dynamic
+  // shared memory from their launch) fails its call with XPR_RT_EVERSION, saying what to link,
+  // before anything runs: the plan's words start with the magic "XRPLANT1" and the format.
+  const std::string d = dir().string();
+  std::string obj = read_text(d + "/blackscholes.o");
+  const std::string magic = "XRPLANT1";
+  int patched = 0;
+  for (std::size_t at = obj.find(magic); at != std::string::npos;
+       at = obj.find(magic, at + magic.size())) {
+    std::int64_t format = 0;
+    ASSERT_LE(at + 16, obj.size());
+    std::memcpy(&format, obj.data() + at + 8, 8);
+    ASSERT_EQ(format, XPR_RT_PLAN_VERSION);
+    format = 3;
+    std::memcpy(obj.data() + at + 8, &format, 8);
+    ++patched;
+  }
+  ASSERT_GE(patched, 1);
+  {
+    std::ofstream f(d + "/old_format.o", std::ios::binary);
+    f << obj;
+  }
+  auto [rc, out] =
+      sh(std::string(XPR_CC) + " -std=c11 -O2 -I" + d + " " + ex("blackscholes_c.c") + " " + d +
+         "/old_format.o " + d + "/portfolio.o " + rt() + link_flags() + " -o " + d + "/old_format");
+  ASSERT_EQ(rc, 0) << out;
+  std::tie(rc, out) = sh(d + "/old_format " + d + "/old_format.bin 100");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("blackscholes: the object was compiled for plan format 3, this libxpr_rt "
+                     "reads format " +
+                     std::to_string(XPR_RT_PLAN_VERSION) +
+                     ": link the libxpr_rt of the xprc that compiled it"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(d + "/old_format.bin"));
 }
 
 TEST_F(AotTool, TargetsSetTheVectorWidth) {
