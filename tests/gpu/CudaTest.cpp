@@ -736,6 +736,101 @@ TEST(Cuda, FakeDriverRunsReductionsInPasses) {
   set_kernel(nullptr);
 }
 
+TEST(Cuda, FakeDriverOutOfDeviceMemoryAtAnyAllocationLeavesNothingBehind) {
+  REQUIRE_FAKE_DRIVER();
+  // Each run below is repeated with its k-th device allocation failing, for every k until it
+  // allocates fewer: it throws Error(Runtime) naming CUDA_ERROR_OUT_OF_MEMORY and cuMemAlloc,
+  // frees everything it had allocated (after its queued work: the fake aborts on a free that
+  // queued work still names), and the same run then gives the right result.
+  auto set_kernel = fake_fn<SetKernel>("xpr_fake_cuda_set_kernel");
+  auto fail_after = fake_fn<void (*)(int)>("xpr_fake_cuda_fail_alloc_after");
+  auto live = fake_fn<int (*)()>("xpr_fake_cuda_live_allocations");
+  ASSERT_TRUE(set_kernel && fail_after && live);
+  Context gpu(Target::cuda());
+  Program scale = gpu.compile("input a: f64[n]\nparam s: f64\noutput r = a * s\n");
+  std::vector<double> a(3 * 4000);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<double>(i % 97) - 40.0;
+  const Array host = view(a.data(), f64, {static_cast<std::int64_t>(a.size())});
+  std::vector<double> b(3 * 40000);
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<double>(i % 13);
+  auto scaled = [&](const Array &h, double by) {
+    if (h.on_device()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (h.data_as<double>()[i] != a[i] * by) return false;
+    return true;
+  };
+  const std::vector<std::pair<const char *, std::function<bool()>>> cases = {
+      {"a host run",
+       [&] {
+         set_kernel(&fake_scale);
+         return scaled(scale.run({{"a", host}}, {{"s", 3.0}}).at("r"), 3.0);
+       }},
+      {"a chain on device arrays",
+       [&] {
+         set_kernel(&fake_scale);
+         Array A = gpu.to_device(host);
+         Array r = scale.run({{"a", A}}, {{"s", 2.0}}).at("r");
+         r = scale.run({{"a", r}}, {{"s", -1.5}}).at("r");
+         return scaled(gpu.to_host(r), -3.0);
+       }},
+      {"a mean in passes", // the input, two passes' values, the division's output
+       [&] {
+         set_kernel(&fake_sum);
+         g_reduces.clear();
+         g_fake_rank = 2;
+         g_fake_strided = false;
+         Array rows = gpu.eval("mean(b, axis=1)", {{"b", view(b.data(), f64, {3, 40000})}});
+         for (std::int64_t i = 0; i < 3; ++i) {
+           double want = 0;
+           for (std::int64_t j = 0; j < 40000; ++j)
+             want += b[static_cast<std::size_t>(i * 40000 + j)];
+           if (rows.data_as<double>()[i] != want / 40000.0) return false;
+         }
+         return g_reduces.size() == 2;
+       }},
+  };
+  for (const auto &[what, run] : cases) {
+    gpu.synchronize();
+    const int before = live();
+    int failed = 0;
+    for (int k = 0; k < 20; ++k) {
+      fail_after(k);
+      bool ok = false, threw = false;
+      try {
+        ok = run();
+      } catch (const Error &err) {
+        threw = true;
+        ++failed;
+        EXPECT_EQ(err.kind(), ErrorKind::Runtime) << what << ", allocation " << k;
+        EXPECT_NE(err.message().find("CUDA_ERROR_OUT_OF_MEMORY"), std::string::npos)
+            << what << ", allocation " << k << ": " << err.message();
+        EXPECT_NE(err.message().find("cuMemAlloc"), std::string::npos) << err.message();
+      }
+      fail_after(-1);
+      gpu.synchronize();
+      EXPECT_EQ(live(), before) << what << ": allocation " << k << " failing leaked memory";
+      EXPECT_TRUE(ok || threw) << what << ": a wrong result with allocation " << k << " failing";
+      if (ok) {
+        EXPECT_EQ(failed, k) << what << ": allocation " << k << " went unnoticed";
+        break;
+      }
+      EXPECT_TRUE(run()) << what << ": wrong result after allocation " << k << " failed";
+      gpu.synchronize();
+      EXPECT_EQ(live(), before) << what;
+    }
+    // The host run allocates its input and output; the chain the device input and two
+    // outputs; the mean its input, the first pass's partials, the second's row sums and the
+    // division's output.
+    const int allocations = std::string(what) == "a host run"                 ? 2
+                            : std::string(what) == "a chain on device arrays" ? 3
+                                                                              : 4;
+    EXPECT_EQ(failed, allocations) << what;
+  }
+  set_kernel(nullptr);
+}
+
 // ---- with a GPU ----
 
 TEST(Cuda, TransfersAndLayouts) {

@@ -63,6 +63,7 @@ int g_max_threads = 1024;    // cuFuncGetAttribute(MAX_THREADS_PER_BLOCK) of eve
 int g_queries = 0;           // cuFuncGetAttribute and cuOccupancyMaxPotentialBlockSize calls
 int g_fail_event = 0;        // 1: the next cuEventRecord fails; 2: the next cuStreamWaitEvent
 int g_live_events = 0;       // created and not destroyed
+int g_fail_alloc = -1;       // cuMemAlloc calls to let through before one fails (-1: none fails)
 
 /// Queued work: what it does (its result is the stream's error) and the device addresses it
 /// names, for cuMemFree's check.
@@ -150,6 +151,11 @@ int xpr_fake_cuda_queries() { return g_queries; }
 void xpr_fake_cuda_fail_next_event(int which) { g_fail_event = which; }
 /// Events created and not yet destroyed.
 int xpr_fake_cuda_live_events() { return g_live_events; }
+/// After `n` more successful cuMemAlloc calls, the next fails with CUDA_ERROR_OUT_OF_MEMORY
+/// (once); -1 turns that off.
+void xpr_fake_cuda_fail_alloc_after(int n) { g_fail_alloc = n; }
+/// Device allocations not yet freed.
+int xpr_fake_cuda_live_allocations() { return static_cast<int>(g_allocations.size()); }
 
 // ---- the driver API subset the runtime resolves ----
 CUresult cuInit(unsigned) { return 0; }
@@ -158,7 +164,8 @@ CUresult cuDriverGetVersion(int *v) {
   return 0;
 }
 CUresult cuGetErrorName(CUresult r, const char **s) {
-  *s = r == 200   ? "CUDA_ERROR_INVALID_IMAGE"
+  *s = r == 2     ? "CUDA_ERROR_OUT_OF_MEMORY"
+       : r == 200 ? "CUDA_ERROR_INVALID_IMAGE"
        : r == 400 ? "CUDA_ERROR_INVALID_HANDLE"
        : r == 500 ? "CUDA_ERROR_NOT_FOUND"
        : r == 719 ? "CUDA_ERROR_LAUNCH_FAILED"
@@ -207,6 +214,11 @@ CUresult cuDevicePrimaryCtxRetain(void **ctx, int) {
 CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 CUresult cuCtxSetCurrent(void *) { return 0; }
 CUresult cuMemAlloc_v2(unsigned long long *p, std::size_t bytes) {
+  if (g_fail_alloc == 0) {
+    g_fail_alloc = -1;
+    return 2;
+  }
+  if (g_fail_alloc > 0) --g_fail_alloc;
   void *m = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
   if (!m) return 2;
   std::memset(m, 0xAB, bytes); // device memory starts as garbage
