@@ -27,6 +27,8 @@ typedef struct {
   int (*modules)(void);
   const char *(*last_module)(void);
   int (*queries)(void); /* cuFuncGetAttribute and cuOccupancyMaxPotentialBlockSize calls */
+  void (*fail_alloc_after)(int); /* the cuMemAlloc after n more fails (-1: none) */
+  int (*live_allocations)(void);
 } fake_driver_t;
 
 /* Registers `kernel` with the fake libcuda.so.1, the same instance libxpr_rt will dlopen, and
@@ -44,7 +46,10 @@ static int fake_driver_open(fake_kernel_fn kernel, fake_driver_t *fd) {
   fd->modules = (int (*)(void))dlsym(lib, "xpr_fake_cuda_modules_loaded");
   fd->last_module = (const char *(*)(void))dlsym(lib, "xpr_fake_cuda_last_module");
   fd->queries = (int (*)(void))dlsym(lib, "xpr_fake_cuda_queries");
-  return fd->launches && fd->modules && fd->last_module && fd->queries;
+  fd->fail_alloc_after = (void (*)(int))dlsym(lib, "xpr_fake_cuda_fail_alloc_after");
+  fd->live_allocations = (int (*)(void))dlsym(lib, "xpr_fake_cuda_live_allocations");
+  return fd->launches && fd->modules && fd->last_module && fd->queries && fd->fail_alloc_after &&
+         fd->live_allocations;
 }
 
 #endif

@@ -193,6 +193,41 @@ static void check_colmean(int64_t m, int64_t n, int fortran, int want_launches, 
   free(r);
 }
 
+/* Out of device memory at each allocation of a colmean call in turn (40000 x 3: the input, the
+ * output, the first pass's partials, the second pass's row sums): XPR_RT_EDEVICE naming
+ * CUDA_ERROR_OUT_OF_MEMORY and cuMemAlloc, nothing left allocated, nothing freed under queued
+ * work (the fake aborts on that), and the next call right. */
+static void check_out_of_device_memory(const fake_driver_t *fd) {
+  const int64_t m = 40000, n = 3;
+  double *x = malloc((size_t)(m * n) * sizeof *x), r[3];
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      x[i * n + j] = xval(i, j);
+  const int live = fd->live_allocations();
+  int failed = 0, rc = XPR_RT_OK;
+  for (int k = 0; k < 20; ++k) {
+    fd->fail_alloc_after(k);
+    begin(COLMEAN, 1);
+    rc = colmean(m, n, x, NULL, r, NULL);
+    fd->fail_alloc_after(-1);
+    CHECK(fd->live_allocations() == live, "allocation %d failing: %d device allocations left", k,
+          fd->live_allocations() - live);
+    if (rc == XPR_RT_OK) break;
+    ++failed;
+    CHECK(rc == XPR_RT_EDEVICE && strstr(xpr_rt_last_error(), "CUDA_ERROR_OUT_OF_MEMORY") &&
+              strstr(xpr_rt_last_error(), "cuMemAlloc"),
+          "allocation %d failing: rc %d: %s", k, rc, xpr_rt_last_error());
+  }
+  CHECK(failed == 4, "%d allocations failed in turn, 4 expected", failed);
+  for (int64_t j = 0; j < n && rc == XPR_RT_OK; ++j) {
+    double s = 0;
+    for (int64_t i = 0; i < m; ++i)
+      s += xval(i, j);
+    CHECK(r[j] == s / (double)m, "after the failures: column %lld is %.17g", (long long)j, r[j]);
+  }
+  free(x);
+}
+
 static float aval(int64_t i) { return (float)((i * 7919) % 1999) - 999.0f; }
 
 /* argmax(x * k) over n values (reversed 1: the input is a view with stride -1; 2: the input is
@@ -230,7 +265,7 @@ static void check_argmax(int64_t n, float k, int reversed, int64_t nan_at, int w
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const int fake = !strcmp(argv[1], "fake");
-  fake_driver_t fd = {NULL, NULL, NULL, NULL};
+  fake_driver_t fd = {NULL, NULL, NULL, NULL, NULL, NULL};
   if (fake && !fake_driver_open(emulate, &fd)) return 1;
   launches = fd.launches;
   int (*modules)(void) = fd.modules;
@@ -273,6 +308,8 @@ int main(int argc, char **argv) {
   if (fake)
     CHECK(fd.queries() == asked, "a second call asked the driver %d more questions",
           fd.queries() - asked);
+
+  if (fake) check_out_of_device_memory(&fd);
 
   if (fake) {
     CHECK(g_bad_block == 0, "%d reduce launches with the wrong block size", g_bad_block);
