@@ -358,14 +358,24 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
         UnitRange r = unit_range(sel(valid, u, cit(0)));
         r.hi = sel(valid, r.hi, r.lo);
         Acc v = fold(r, sub);
+        // Only the steps w < seg run: a wider one would hand a segment's first lane values of
+        // other segments. seg is the same in every lane (it follows from chunk_len), so the
+        // branch is uniform and the shuffles in it see the whole warp.
         for (int w = 16; w >= 1; w /= 2) {
+          std::vector<Type> types;
+          for (Value c : v)
+            types.push_back(c.getType());
+          auto step = b.create<scf::IfOp>(loc, types, icmp(arith::CmpIPredicate::ult, cit(w), seg),
+                                          /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(&step.getThenRegion().front());
           Acc o;
           for (Value c : v)
             o.push_back(shuffle_down(c, w));
-          Acc c = combine(v, o);
-          Value inside = icmp(arith::CmpIPredicate::ult, cit(w), seg);
-          for (std::size_t q = 0; q < v.size(); ++q)
-            v[q] = sel(inside, c[q], v[q]);
+          b.create<scf::YieldOp>(loc, ValueRange(combine(v, o)));
+          b.setInsertionPointToStart(&step.getElseRegion().front());
+          b.create<scf::YieldOp>(loc, ValueRange(v));
+          v = Acc(step.getResults().begin(), step.getResults().end());
         }
         when(b.create<arith::AndIOp>(loc, valid, icmp(arith::CmpIPredicate::eq, sub, cit(0))),
              [&] { store_unit(u, v); });

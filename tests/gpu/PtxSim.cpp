@@ -814,6 +814,7 @@ struct Block {
   std::vector<unsigned char> shared;
   std::vector<Thread> threads;
   std::uint64_t executed = 0;
+  std::uint64_t shuffles = 0; ///< warp shuffles completed
   bool count_loads = false;
 
   std::uint64_t read(const Thread &t, const Operand &o, unsigned tid) const {
@@ -1534,6 +1535,7 @@ std::string Block::go() {
         t.state = State::Run;
         ++t.pc;
       }
+      ++shuffles;
       progressed = true;
     }
     if (progressed) continue;
@@ -1558,7 +1560,7 @@ std::mutex g_mu;
 std::map<std::pair<std::size_t, std::string>, std::shared_ptr<const Entry>> g_entries;
 
 /// Adds a block's global loads to `stats`: the k-th load of each lane of a warp is one request.
-void count_requests(const std::vector<Thread> &threads, LoadStats &stats) {
+void count_requests(const std::vector<Thread> &threads, LaunchStats &stats) {
   for (std::size_t w = 0; w < threads.size(); w += 32) {
     const std::size_t end = std::min(threads.size(), w + 32);
     std::size_t most = 0;
@@ -1584,7 +1586,7 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
 }
 
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
-                   void **args, LoadStats *stats, unsigned dynamic_shared) {
+                   void **args, LaunchStats *stats, unsigned dynamic_shared) {
   try {
     std::shared_ptr<const Entry> e;
     {
@@ -1605,7 +1607,10 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
       }
       std::string why = blk.go();
       if (!why.empty()) return name + ": " + why;
-      if (stats) count_requests(blk.threads, *stats);
+      if (stats) {
+        count_requests(blk.threads, *stats);
+        stats->shuffles += blk.shuffles;
+      }
     }
     return {};
   } catch (const Fail &f) {

@@ -15,8 +15,9 @@
 // instructions are computed with the C library, not the hardware's bits. 16-bit float arithmetic
 // (f16/f16x2 add, mul, ...) and anything else fail the launch with a message naming the
 // instruction: a test then fails loudly, never passes by accident. Timing, memory coalescing and
-// races between blocks are outside it; the sectors of each warp's load requests are counted on
-// request (LoadStats), which shows whether a schedule coalesces.
+// races between blocks are outside it; the sectors of each warp's load requests and the warps'
+// shuffles are counted on request (LaunchStats), which shows whether a schedule coalesces and
+// how many steps its trees take.
 #pragma once
 
 #include <cstdint>
@@ -31,16 +32,18 @@ namespace xpr::ptxsim {
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
                    void **args);
 
-/// Memory coalescing, counted as a GPU's load unit would: the k-th global load of each lane of
-/// a warp make one request, which touches the distinct 32-byte sectors their bytes lie in (32
-/// lanes reading adjacent f32 values: 4 sectors; reading values rows apart: 32).
-struct LoadStats {
+/// What a launch did, counted as a GPU would. Memory coalescing: the k-th global load of each
+/// lane of a warp make one request, which touches the distinct 32-byte sectors their bytes lie
+/// in (32 lanes reading adjacent f32 values: 4 sectors; reading values rows apart: 32). And
+/// the shfl.sync instructions the warps executed (one per warp, whatever its active lanes).
+struct LaunchStats {
   std::uint64_t requests = 0, sectors = 0;
+  std::uint64_t shuffles = 0;
 };
-/// launch(), counting the global loads into `stats` when it is not null, with `dynamic_shared`
+/// launch(), counting into `stats` when it is not null, with `dynamic_shared`
 /// bytes of dynamic shared memory per block (cuLaunchKernel's sharedMemBytes): the module's
 /// `.extern .shared` arrays, all at its start, after the entry's static shared memory.
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
-                   void **args, LoadStats *stats, unsigned dynamic_shared = 0);
+                   void **args, LaunchStats *stats, unsigned dynamic_shared = 0);
 
 } // namespace xpr::ptxsim

@@ -45,7 +45,7 @@ std::string reduce_ptx(ir::Op op, DType dt, Layout layout = Layout::Contiguous) 
 /// when that is not negative. Returns why it failed, or "".
 std::string run(const std::string &ptx, const void *x, void *values, void *indices,
                 std::int64_t rows, std::int64_t n, unsigned grid, unsigned block,
-                const std::vector<std::int64_t> &strides = {}, ptxsim::LoadStats *stats = nullptr,
+                const std::vector<std::int64_t> &strides = {}, ptxsim::LaunchStats *stats = nullptr,
                 int shared = -1) {
   std::vector<std::uint64_t> p;
   p.push_back(reinterpret_cast<std::uintptr_t>(x));
@@ -143,7 +143,7 @@ TEST(PtxSim, TheColumnScheduleReadsAColumnReductionCoalescedWithTheSameBits) {
   for (unsigned block : {256u, 128u, 512u})
     for (unsigned grid : {1u, 4u}) {
       std::vector<float> got(static_cast<std::size_t>(k), -7.0f);
-      ptxsim::LoadStats st;
+      ptxsim::LaunchStats st;
       ASSERT_EQ(run(ptx, x.data(), got.data(), nullptr, k, m, grid, block, {1, k}, &st), "");
       for (std::int64_t c = 0; c < k; ++c)
         EXPECT_EQ(bits(got[static_cast<std::size_t>(c)]), want[static_cast<std::size_t>(c)])
@@ -186,6 +186,34 @@ TEST(PtxSim, OnlyTheColumnScheduleNeedsDynamicSharedMemory) {
         << block;
   for (std::int64_t r = 0; r < rows; ++r)
     EXPECT_EQ(v[static_cast<std::size_t>(r)], 1.0) << r;
+}
+
+TEST(PtxSim, SegmentsShuffleOnlyWithinThemselves) {
+  if (find_libdevice().empty()) GTEST_SKIP() << "no libdevice.10.bc (CUDA toolkit) found";
+  // Rows of n <= 32 values take segments of seg = 2^ceil(log2 n) lanes, 32 / seg rows a warp:
+  // a group of rows costs log2(seg) shuffle steps, one shfl.sync each for f32 (not all 5 of a
+  // warp's tree), with the same bits as the block schedule.
+  const std::string ptx = reduce_ptx(ir::Op::Sum, DType::F32);
+  const std::int64_t rows = 100;
+  for (std::int64_t n : {1, 2, 3, 4, 9, 16, 32}) {
+    std::int64_t seg = 1, steps = 0;
+    while (seg < n) {
+      seg *= 2;
+      ++steps;
+    }
+    std::vector<float> x(static_cast<std::size_t>(rows * n));
+    for (std::size_t i = 0; i < x.size(); ++i)
+      x[i] = static_cast<float>(i % 17) * 0.37f - 2.0f;
+    std::vector<float> warp(rows), block(rows);
+    ptxsim::LaunchStats st;
+    ASSERT_EQ(run(ptx, x.data(), warp.data(), nullptr, rows, n, 3, 128, {}, &st), "");
+    ASSERT_EQ(run(ptx, x.data(), block.data(), nullptr, rows, n, 3, 256), "");
+    const std::int64_t groups = (rows + 32 / seg - 1) / (32 / seg);
+    EXPECT_EQ(st.shuffles, static_cast<std::uint64_t>(groups * steps)) << "n " << n;
+    for (std::int64_t r = 0; r < rows; ++r)
+      EXPECT_EQ(bits(warp[static_cast<std::size_t>(r)]), bits(block[static_cast<std::size_t>(r)]))
+          << "n " << n << " row " << r;
+  }
 }
 
 TEST(PtxSim, BothScheduleAgreeOnArgmaxPairs) {
