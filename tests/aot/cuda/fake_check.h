@@ -29,6 +29,7 @@ typedef struct {
   int (*queries)(void); /* cuFuncGetAttribute and cuOccupancyMaxPotentialBlockSize calls */
   void (*fail_alloc_after)(int); /* the cuMemAlloc after n more fails (-1: none) */
   int (*live_allocations)(void);
+  void (*fail_next_launch)(void); /* the next launch fails when its stream runs it */
 } fake_driver_t;
 
 /* Registers `kernel` with the fake libcuda.so.1, the same instance libxpr_rt will dlopen, and
@@ -48,8 +49,9 @@ static int fake_driver_open(fake_kernel_fn kernel, fake_driver_t *fd) {
   fd->queries = (int (*)(void))dlsym(lib, "xpr_fake_cuda_queries");
   fd->fail_alloc_after = (void (*)(int))dlsym(lib, "xpr_fake_cuda_fail_alloc_after");
   fd->live_allocations = (int (*)(void))dlsym(lib, "xpr_fake_cuda_live_allocations");
+  fd->fail_next_launch = (void (*)(void))dlsym(lib, "xpr_fake_cuda_fail_next_launch");
   return fd->launches && fd->modules && fd->last_module && fd->queries && fd->fail_alloc_after &&
-         fd->live_allocations;
+         fd->live_allocations && fd->fail_next_launch;
 }
 
 #endif

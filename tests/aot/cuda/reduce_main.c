@@ -137,8 +137,12 @@ static void emulate_argmax(void **args, int nargs) {
 }
 
 static int g_bad_block = 0;
+static int g_skip; /* launches that fail in the fake before they run: the next pass is one on */
+
 static void emulate(void **args, int nargs, unsigned grid, unsigned block) {
   (void)grid;
+  g_pass += g_skip;
+  g_skip = 0;
   const int finish = g_object == COLMEAN && nargs == 5;
   /* The reduce kernels' fixed blocks: 256 threads, or 128 (a warp per unit) for short chunks,
    * or 512 for a first pass over columns side by side in memory (the column schedule). */
@@ -194,9 +198,9 @@ static void check_colmean(int64_t m, int64_t n, int fortran, int want_launches, 
 }
 
 /* Out of device memory at each allocation of a colmean call in turn (40000 x 3: the input, the
- * output, the first pass's partials, the second pass's row sums): XPR_RT_EDEVICE naming
- * CUDA_ERROR_OUT_OF_MEMORY and cuMemAlloc, nothing left allocated, nothing freed under queued
- * work (the fake aborts on that), and the next call right. */
+ * output, the first pass's partials, the second pass's row sums), then a failed kernel:
+ * XPR_RT_EDEVICE naming the CUDA error, nothing left allocated, nothing freed under queued work
+ * (the fake aborts on that), and the next call right. */
 static void check_out_of_device_memory(const fake_driver_t *fd) {
   const int64_t m = 40000, n = 3;
   double *x = malloc((size_t)(m * n) * sizeof *x), r[3];
@@ -219,6 +223,19 @@ static void check_out_of_device_memory(const fake_driver_t *fd) {
           "allocation %d failing: rc %d: %s", k, rc, xpr_rt_last_error());
   }
   CHECK(failed == 4, "%d allocations failed in turn, 4 expected", failed);
+  /* A kernel that fails (its first pass, here) is reported by the call's wait, the same way. */
+  fd->fail_next_launch();
+  begin(COLMEAN, 1);
+  g_skip = 1;
+  const int bad = colmean(m, n, x, NULL, r, NULL);
+  CHECK(bad == XPR_RT_EDEVICE && strstr(xpr_rt_last_error(), "CUDA_ERROR_LAUNCH_FAILED") &&
+            strstr(xpr_rt_last_error(), "a kernel failed"),
+        "a failed launch: rc %d: %s", bad, xpr_rt_last_error());
+  CHECK(fd->live_allocations() == live, "a failed launch left %d device allocations",
+        fd->live_allocations() - live);
+  begin(COLMEAN, 1);
+  rc = colmean(m, n, x, NULL, r, NULL);
+  CHECK(rc == XPR_RT_OK, "after the failures: rc %d: %s", rc, xpr_rt_last_error());
   for (int64_t j = 0; j < n && rc == XPR_RT_OK; ++j) {
     double s = 0;
     for (int64_t i = 0; i < m; ++i)
@@ -265,7 +282,7 @@ static void check_argmax(int64_t n, float k, int reversed, int64_t nan_at, int w
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const int fake = !strcmp(argv[1], "fake");
-  fake_driver_t fd = {NULL, NULL, NULL, NULL, NULL, NULL};
+  fake_driver_t fd = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   if (fake && !fake_driver_open(emulate, &fd)) return 1;
   launches = fd.launches;
   int (*modules)(void) = fd.modules;

@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
     return failures ? 1 : 0;
   }
   const int fake = !strcmp(mode, "fake");
-  fake_driver_t fd = {NULL, NULL, NULL, NULL, NULL, NULL};
+  fake_driver_t fd = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   if (fake && !fake_driver_open(emulate, &fd)) return 1;
   int (*launches)(void) = fd.launches, (*modules)(void) = fd.modules;
   const char *(*last_module)(void) = fd.last_module;
