@@ -112,15 +112,15 @@ bool AotCuda::built_ = false;
 std::string AotCuda::log_;
 
 TEST_F(AotCuda, FakeDriverRunsTheWholeObject) {
-  auto [rc, out] = sh("env LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) + " " + prog() +
-                      " fake 100003");
+  auto [rc, out] = sh("env " XPR_AOT_FAKE_ENV "LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) +
+                      " " + prog() + " fake 100003");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("fake: 100003 elements, 0 failure(s)"), std::string::npos) << out;
 }
 
 TEST_F(AotCuda, FakeDriverRunsReductionsInPasses) {
-  auto [rc, out] = sh("env LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) + " " +
-                      (dir() / "reduce_main").string() + " fake");
+  auto [rc, out] = sh("env " XPR_AOT_FAKE_ENV "LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) +
+                      " " + (dir() / "reduce_main").string() + " fake");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("fake: 0 failure(s)"), std::string::npos) << out;
 }
@@ -128,8 +128,9 @@ TEST_F(AotCuda, FakeDriverRunsReductionsInPasses) {
 // The objects' own PTX on tests/gpu's PTX simulator (the fake driver with
 // XPR_FAKE_CUDA_SIMULATE=1): the programs' "real" checks, which compare with exact C results.
 TEST_F(AotCuda, SimulatedGpuRunsTheObjectsKernels) {
-  const std::string env = "env LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) +
-                          " XPR_FAKE_CUDA_SIMULATE=1 ";
+  const std::string env =
+      "env " XPR_AOT_FAKE_ENV "LD_LIBRARY_PATH=" + std::string(XPR_FAKE_CUDA_DIR) +
+      " XPR_FAKE_CUDA_SIMULATE=1 ";
   auto [rc, out] = sh(env + (dir() / "reduce_main").string() + " real");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("real: 0 failure(s)"), std::string::npos) << out;
