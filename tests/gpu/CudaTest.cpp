@@ -761,13 +761,21 @@ TEST(Cuda, FakeDriverOutOfDeviceMemoryAtAnyAllocationLeavesNothingBehind) {
       if (h.data_as<double>()[i] != a[i] * by) return false;
     return true;
   };
-  const std::vector<std::pair<const char *, std::function<bool()>>> cases = {
-      {"a host run",
+  // Each case with the device allocations it makes: the host run its input and output; the
+  // chain the device input and two outputs; the mean its input, the first pass's partials, the
+  // second's row sums and the division's output.
+  struct Case {
+    const char *what;
+    int allocations;
+    std::function<bool()> run; // true when the result is right
+  };
+  const std::vector<Case> cases = {
+      {"a host run", 2,
        [&] {
          set_kernel(&fake_scale);
          return scaled(scale.run({{"a", host}}, {{"s", 3.0}}).at("r"), 3.0);
        }},
-      {"a chain on device arrays",
+      {"a chain on device arrays", 3,
        [&] {
          set_kernel(&fake_scale);
          Array A = gpu.to_device(host);
@@ -775,7 +783,7 @@ TEST(Cuda, FakeDriverOutOfDeviceMemoryAtAnyAllocationLeavesNothingBehind) {
          r = scale.run({{"a", r}}, {{"s", -1.5}}).at("r");
          return scaled(gpu.to_host(r), -3.0);
        }},
-      {"a mean in passes", // the input, two passes' values, the division's output
+      {"a mean in passes", 4,
        [&] {
          set_kernel(&fake_sum);
          g_reduces.clear();
@@ -791,7 +799,7 @@ TEST(Cuda, FakeDriverOutOfDeviceMemoryAtAnyAllocationLeavesNothingBehind) {
          return g_reduces.size() == 2;
        }},
   };
-  for (const auto &[what, run] : cases) {
+  for (const auto &[what, allocations, run] : cases) {
     gpu.synchronize();
     const int before = live();
     int failed = 0;
@@ -820,12 +828,6 @@ TEST(Cuda, FakeDriverOutOfDeviceMemoryAtAnyAllocationLeavesNothingBehind) {
       gpu.synchronize();
       EXPECT_EQ(live(), before) << what;
     }
-    // The host run allocates its input and output; the chain the device input and two
-    // outputs; the mean its input, the first pass's partials, the second's row sums and the
-    // division's output.
-    const int allocations = std::string(what) == "a host run"                 ? 2
-                            : std::string(what) == "a chain on device arrays" ? 3
-                                                                              : 4;
     EXPECT_EQ(failed, allocations) << what;
   }
   set_kernel(nullptr);

@@ -207,8 +207,7 @@ struct Entry {
   int nregs = 0;
   std::vector<int> param_size;
   std::vector<std::int64_t> shared_offset;
-  std::int64_t shared_bytes = 0;   ///< static; the launch's dynamic shared memory follows
-  std::vector<int> dynamic_shared; ///< .extern .shared symbols: they start the dynamic memory
+  std::int64_t shared_bytes = 0;          ///< static; the launch's dynamic shared memory follows
   std::vector<std::int64_t> local_offset; ///< .local symbols: offsets into each thread's buffer
   std::int64_t local_bytes = 0;
 };
@@ -756,7 +755,10 @@ struct Parser {
       e.param_size.push_back(t.bits / 8);
     }
     // The module's `.extern .shared .align A .bN name[];` arrays: the launch's dynamic shared
-    // memory, which starts after the entry's static shared memory (placed when it is known).
+    // memory, which starts after the entry's static shared memory, aligned to 16 bytes or the
+    // largest .align (their offset is set once the body has placed the static memory).
+    std::vector<std::size_t> dynamic; // their indices in shared_offset
+    std::int64_t dynamic_align = 16;
     {
       std::stringstream ts(text);
       for (std::string line; std::getline(ts, line);) {
@@ -769,20 +771,17 @@ struct Parser {
         if (al != ".align" || align <= 0 || lb == std::string::npos)
           throw Fail("unsupported module variable '" + line.substr(0, 80) + "'");
         shared.emplace(decl.substr(0, lb), static_cast<int>(e.shared_offset.size()));
-        e.dynamic_shared.push_back(static_cast<int>(e.shared_offset.size()));
-        e.shared_offset.push_back(align);
+        dynamic.push_back(e.shared_offset.size());
+        e.shared_offset.push_back(0);
+        dynamic_align = std::max(dynamic_align, align);
       }
     }
     parse_body(text, text.find('{', close) + 1);
-    std::int64_t base = e.shared_bytes;
-    for (int d : e.dynamic_shared) {
-      const std::int64_t align =
-          std::max<std::int64_t>(e.shared_offset[static_cast<std::size_t>(d)], 16);
-      base = std::max(base, (e.shared_bytes + align - 1) / align * align);
+    if (!dynamic.empty()) {
+      e.shared_bytes = (e.shared_bytes + dynamic_align - 1) / dynamic_align * dynamic_align;
+      for (std::size_t d : dynamic)
+        e.shared_offset[d] = e.shared_bytes;
     }
-    for (int d : e.dynamic_shared)
-      e.shared_offset[static_cast<std::size_t>(d)] = base;
-    e.shared_bytes = base;
     for (auto &[i, l] : fixups) {
       auto it = labels.find(l);
       if (it == labels.end()) throw Fail("unknown label " + l);
