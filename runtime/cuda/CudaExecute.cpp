@@ -26,6 +26,7 @@
 #include <limits>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 
 namespace xpr::rt::cuda {
 
@@ -108,9 +109,38 @@ void check_supported(const CompiledPlan &cp) {
   }
 }
 
+/// A kernel loaded on a target, with what it was compiled from: a lookup compares the spec and
+/// the kernel's whole text, so a collision of their hash can never pick the wrong kernel.
 struct LoadedKernel {
+  std::string text;
+  cg::GpuKernelSpec spec;
   std::unique_ptr<Module> module;
   Function fn; ///< with its launch limits, asked of the driver once per loaded kernel
+
+  bool is(const KernelCode &code, const cg::GpuKernelSpec &s) const {
+    return spec.index64 == s.index64 && spec.vector == s.vector && spec.spec.rank == s.spec.rank &&
+           spec.spec.precision == s.spec.precision && spec.spec.inputs == s.spec.inputs &&
+           spec.spec.outputs == s.spec.outputs && text == code.text();
+  }
+  /// The lookup hash of (code, s): the text's hash (kept by KernelCode) mixed with the spec.
+  /// Computed on every launch, so it formats and allocates nothing.
+  static std::uint64_t hash(const KernelCode &code, const cg::GpuKernelSpec &s) {
+    std::uint64_t h = code.text_hash();
+    const auto mix = [&h](std::uint64_t v) {
+      h = (h ^ v) * 0x100000001b3ull; // FNV-1a's prime; the shift spreads it to the low bits
+      h ^= h >> 32;
+    };
+    mix(static_cast<std::uint64_t>(s.spec.rank));
+    mix(static_cast<std::uint64_t>(s.spec.precision));
+    mix(s.index64 ? 1 : 0);
+    mix(static_cast<std::uint64_t>(s.vector));
+    for (cg::Layout l : s.spec.inputs)
+      mix(static_cast<std::uint64_t>(l));
+    mix(~std::uint64_t{0}); // inputs end here: [a, b] -> [] and [a] -> [b] differ
+    for (cg::Layout l : s.spec.outputs)
+      mix(static_cast<std::uint64_t>(l));
+    return h;
+  }
 };
 
 /// A target's stream, shared with the device arrays whose last use was queued on it: they wait
@@ -234,7 +264,9 @@ struct CudaTarget::Impl {
   const Stream &stream; // queue's
   int sm;
   std::mutex mu;
-  std::map<std::string, LoadedKernel> kernels; // by key text
+  /// By LoadedKernel::hash. Not by key(): formatting the key, the kernel's text included, was
+  /// a sixth of a small run's host time. Nodes keep their address: get() returns references.
+  std::unordered_multimap<std::uint64_t, LoadedKernel> kernels;
   std::string ptx_target;                      // GpuJit's description of the target, once
   explicit Impl(int device)
       : devp(std::make_shared<Device>(device)), dev(*devp), queue(std::make_shared<Queue>(devp)),
@@ -284,12 +316,13 @@ struct CudaTarget::Impl {
     if (last && last != queue && last->queued) stream.wait_for(last->stream);
     m.user = queue;
   }
-  /// Throws unless `a` is a host array or on this device.
-  void check_device(const Array &a, const std::string &what) const {
+  /// Throws unless `a` is a host array or on this device; `what(a)` names it in the error
+  /// (`what` is "{}" with the operand's name filled in, formatted only for the error).
+  void check_device(const Array &a, std::string_view what, std::string_view name = {}) const {
     if (a.on_device() && a.device() != dev.ordinal())
       throw Error(ErrorKind::Runtime,
-                  fmt::format("{} is on cuda:{}, but this context runs on cuda:{}", what,
-                              a.device(), dev.ordinal()));
+                  fmt::format("{} is on cuda:{}, but this context runs on cuda:{}",
+                              fmt::format(fmt::runtime(what), name), a.device(), dev.ordinal()));
   }
 
   /// The kernels that combine partials, by (op, value dtype).
@@ -316,11 +349,13 @@ struct CudaTarget::Impl {
 
   /// The kernel for `code` and `s`, loaded once per target (a reference into `kernels`).
   const Function &get(const KernelCode &code, const cg::GpuKernelSpec &s, const CacheConfig &cfg) {
+    const std::uint64_t lh = LoadedKernel::hash(code, s);
+    for (auto [it, end] = kernels.equal_range(lh); it != end; ++it)
+      if (it->second.is(code, s)) return it->second.fn;
     const std::string k = key(code, s);
-    if (auto it = kernels.find(k); it != kernels.end()) return it->second.fn;
     const std::uint64_t h = hash_text(k);
     const std::string name = "xpr_gpu_kernel";
-    LoadedKernel lk;
+    LoadedKernel lk{code.text(), s, nullptr, {}};
     if (cfg.disk) {
       disk::ReadResult r = disk::read(cfg.dir, k, h);
       if (r.status == disk::ReadStatus::Hit) {
@@ -342,7 +377,7 @@ struct CudaTarget::Impl {
       }
     }
     lk.fn = lk.module->function(name);
-    return kernels.emplace(k, std::move(lk)).first->second.fn;
+    return kernels.emplace(lh, std::move(lk))->second.fn;
   }
 };
 
@@ -632,15 +667,14 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
   for (int i : p.input_buffers) {
     const auto &buf = p.buffers[static_cast<std::size_t>(i)];
     const Array &a = inputs.at(buf.name);
-    I.check_device(a, fmt::format("input '{}'", buf.name));
+    I.check_device(a, "input '{}'", buf.name);
     device_outputs = device_outputs || a.on_device();
     host_inputs = host_inputs || !a.on_device();
   }
   if (targets)
     for (std::size_t o = 0; o < targets->size(); ++o)
-      I.check_device((*targets)[o], fmt::format("run_into's output '{}'",
-                                                p.buffers[static_cast<std::size_t>(
-                                                              p.output_buffers[o])].name));
+      I.check_device((*targets)[o], "run_into's output '{}'",
+                     p.buffers[static_cast<std::size_t>(p.output_buffers[o])].name);
   std::lock_guard lock(I.mu);
   I.dev.use();
   // Device arrays another context queued work on: that work finishes first.

@@ -212,10 +212,16 @@ TEST(Cuda, FakeDriverRunsTheWholeRuntimePath) {
       {"every other", view(a.data(), f64, {1000}, {2}), 2},
       {"reversed", view(a.data() + 999, f64, {1000}, {-1}), -1},
   };
+  // A kernel is loaded per layout it runs under, once: the contiguous one, then a strided one
+  // that the reversed view shares.
+  auto modules_loaded = fake_fn<int (*)()>("xpr_fake_cuda_modules_loaded");
+  ASSERT_TRUE(modules_loaded);
+  const int new_loads[] = {1, 1, 0};
   for (const Layout &l : layouts) {
-    const int before = launches();
+    const int before = launches(), loads = modules_loaded();
     Array r = p.run({{"a", l.view}}, {{"s", 3.0}}).at("r");
     ASSERT_EQ(launches(), before + 1) << l.what;
+    EXPECT_EQ(modules_loaded() - loads, new_loads[&l - layouts]) << l.what;
     ASSERT_EQ(g_last.nargs, l.stride ? 6 : 5) << l.what;
     EXPECT_EQ(g_last.block, 256u) << l.what;        // from the occupancy query
     EXPECT_EQ(g_last.grid, 4u) << l.what;           // ceil(1000 / 256), under min_grid 8
@@ -231,8 +237,10 @@ TEST(Cuda, FakeDriverRunsTheWholeRuntimePath) {
   auto queries = fake_fn<int (*)()>("xpr_fake_cuda_queries");
   ASSERT_TRUE(queries);
   const int q0 = queries();
+  const int loads = modules_loaded();
   p.run({{"a", layouts[1].view}}, {{"s", 3.0}});
   EXPECT_EQ(queries(), q0) << "a second run of a kernel asked the driver for its limits again";
+  EXPECT_EQ(modules_loaded(), loads) << "a second run of a kernel loaded it again";
   EXPECT_EQ(g_last.grid, 4u);
   // run_into a strided target: only its elements are written.
   std::vector<double> dst(2000, -7.0);
