@@ -116,6 +116,7 @@ struct LoadedKernel {
   cg::GpuKernelSpec spec;
   std::unique_ptr<Module> module;
   Function fn; ///< with its launch limits, asked of the driver once per loaded kernel
+  int params = 0; ///< its parameter count (cg::gpu_param_count), which every launch checks
 
   bool is(const KernelCode &code, const cg::GpuKernelSpec &s) const {
     return spec.index64 == s.index64 && spec.vector == s.vector && spec.spec.rank == s.spec.rank &&
@@ -342,20 +343,20 @@ struct CudaTarget::Impl {
   void run_reduce(const CompiledPlan &cp, std::size_t step, std::vector<DevView> &views,
                   std::vector<DeviceBuffer> &owned, const std::vector<std::uint64_t> &slots,
                   const ir::SymbolSizes &syms);
-  void launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs, const Function &f,
-                   std::vector<std::uint64_t> &vals, LaunchConfig lc);
+  void launch_with(const LoadedKernel &k, std::vector<std::uint64_t> &vals, LaunchConfig lc);
   static void append_slots(std::vector<std::uint64_t> &vals, const KernelCode &code,
                            const std::vector<std::uint64_t> &slots);
 
   /// The kernel for `code` and `s`, loaded once per target (a reference into `kernels`).
-  const Function &get(const KernelCode &code, const cg::GpuKernelSpec &s, const CacheConfig &cfg) {
+  const LoadedKernel &get(const KernelCode &code, const cg::GpuKernelSpec &s,
+                          const CacheConfig &cfg) {
     const std::uint64_t lh = LoadedKernel::hash(code, s);
     for (auto [it, end] = kernels.equal_range(lh); it != end; ++it)
-      if (it->second.is(code, s)) return it->second.fn;
+      if (it->second.is(code, s)) return it->second;
     const std::string k = key(code, s);
     const std::uint64_t h = hash_text(k);
     const std::string name = "xpr_gpu_kernel";
-    LoadedKernel lk{code.text(), s, nullptr, {}};
+    LoadedKernel lk{code.text(), s, nullptr, {}, cg::gpu_param_count(code.kernel(), s.spec)};
     if (cfg.disk) {
       disk::ReadResult r = disk::read(cfg.dir, k, h);
       if (r.status == disk::ReadStatus::Hit) {
@@ -377,7 +378,7 @@ struct CudaTarget::Impl {
       }
     }
     lk.fn = lk.module->function(name);
-    return kernels.emplace(lh, std::move(lk))->second.fn;
+    return kernels.emplace(lh, std::move(lk))->second;
   }
 };
 
@@ -396,15 +397,23 @@ void CudaTarget::Impl::run_elementwise(const KernelCode &code,
   cg::GpuKernelSpec gs;
   gs.spec.rank = static_cast<int>(iter.size());
   gs.spec.precision = precision;
-  std::vector<std::uint64_t> ptrs, strided;
+  // The arguments in the kernel's order: the operands' pointers first. Sized once: a run's host
+  // time is a few small allocations, and growing these one value at a time doubled them.
+  const std::size_t nops = ins.size() + outs.size();
+  std::vector<std::uint64_t> vals, strided;
+  vals.reserve(nops + code.slots().size() + iter.size() * (1 + nops) + 1);
+  strided.reserve(iter.size() * nops);
   std::vector<std::int64_t> elem_size; // per operand, for the alignment test
+  elem_size.reserve(nops);
+  gs.spec.inputs.reserve(ins.size());
+  gs.spec.outputs.reserve(outs.size());
   std::int64_t max_off = total;
   auto add = [&](const DevView &v, bool output) {
     OperandMap m = map_operand(v.shape, v.strides, iter);
     if (output && m.layout == cg::Layout::Scalar) m.layout = cg::Layout::Contiguous;
     if (gs.spec.rank == 0 && m.layout == cg::Layout::Strided) m.layout = cg::Layout::Contiguous;
     (output ? gs.spec.outputs : gs.spec.inputs).push_back(m.layout);
-    ptrs.push_back(v.base);
+    vals.push_back(v.base);
     elem_size.push_back(m.layout == cg::Layout::Contiguous ? dtype_size(v.dtype) : 0);
     if (m.layout == cg::Layout::Strided) {
       std::int64_t off = 0;
@@ -424,29 +433,27 @@ void CudaTarget::Impl::run_elementwise(const KernelCode &code,
   // Vector loads where every contiguous operand is aligned to the whole vector (device
   // allocations are; views into the middle of an input may not be).
   gs.vector = cg::gpu_vector_width(code.kernel(), gs.spec);
-  for (std::size_t k = 0; k < ptrs.size() && gs.vector > 1; ++k)
-    if (elem_size[k] && ptrs[k] % static_cast<std::uint64_t>(gs.vector * elem_size[k]) != 0)
+  for (std::size_t k = 0; k < nops && gs.vector > 1; ++k)
+    if (elem_size[k] && vals[k] % static_cast<std::uint64_t>(gs.vector * elem_size[k]) != 0)
       gs.vector = 1;
-  const Function &f = get(code, gs, cfg);
+  const LoadedKernel &k = get(code, gs, cfg);
 
-  std::vector<std::uint64_t> vals = ptrs;
   append_slots(vals, code, slots);
   for (auto e : iter)
     vals.push_back(static_cast<std::uint64_t>(e));
   vals.insert(vals.end(), strided.begin(), strided.end());
   vals.push_back(static_cast<std::uint64_t>(total));
-  launch_with(code, gs, f, vals, launch_config(f, total));
+  launch_with(k, vals, launch_config(k.fn, total));
 }
 
-void CudaTarget::Impl::launch_with(const KernelCode &code, const cg::GpuKernelSpec &gs,
-                                   const Function &f, std::vector<std::uint64_t> &vals,
+void CudaTarget::Impl::launch_with(const LoadedKernel &k, std::vector<std::uint64_t> &vals,
                                    LaunchConfig lc) {
-  if (static_cast<int>(vals.size()) != cg::gpu_param_count(code.kernel(), gs.spec))
+  if (static_cast<int>(vals.size()) != k.params)
     throw Error(ErrorKind::Internal, "cuda: kernel argument count mismatch");
-  std::vector<void *> args;
-  for (auto &x : vals)
-    args.push_back(&x);
-  launch(stream, f, lc, args.data());
+  std::vector<void *> args(vals.size());
+  for (std::size_t i = 0; i < vals.size(); ++i)
+    args[i] = &vals[i];
+  launch(stream, k.fn, lc, args.data());
 }
 
 void CudaTarget::Impl::append_slots(std::vector<std::uint64_t> &vals, const KernelCode &code,
@@ -564,7 +571,8 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
                       bool column_schedule) {
     const std::int64_t units = rows * chunks;
     spec.index64 = std::max(biggest, units) >= (std::int64_t{1} << 30);
-    const Function &f = get(kc, spec, *cp.cache);
+    const LoadedKernel &k = get(kc, spec, *cp.cache);
+    const Function &f = k.fn;
     for (auto e : shape)
       vals.push_back(static_cast<std::uint64_t>(e));
     vals.insert(vals.end(), st.begin(), st.end());
@@ -590,7 +598,7 @@ void CudaTarget::Impl::run_reduce(const CompiledPlan &cp, std::size_t step,
       threads = cg::kGpuReduceColumnBlock;
       blocks = groups;
     }
-    launch_with(kc, spec, f, vals,
+    launch_with(k, vals,
                 launch_config_blocks(f, blocks, static_cast<unsigned>(threads),
                                      cg::gpu_reduce_shared_bytes(threads, arg)));
   };
