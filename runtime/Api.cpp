@@ -221,6 +221,7 @@ void Program::run_into(const Inputs &inputs, const Outputs &outputs, const Param
     }
   }
   std::vector<Array> targets;
+  targets.reserve(p.outputs.size());
   for (const auto &o : p.outputs) {
     auto it = outputs.find(o.name);
     if (it == outputs.end())

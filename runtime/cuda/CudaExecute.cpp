@@ -783,6 +783,8 @@ std::vector<Array> CudaTarget::execute(const CompiledPlan &cp,
     std::vector<std::int64_t> iter = ir::concrete_shape(ir::Type{DType::Bool, ks.iter_dims}, syms);
     if (std::find(iter.begin(), iter.end(), 0) != iter.end()) continue;
     std::vector<const DevView *> ins, outs;
+    ins.reserve(ks.inputs.size());
+    outs.reserve(ks.outputs.size());
     for (int b : ks.inputs)
       ins.push_back(&views[static_cast<std::size_t>(b)]);
     for (int b : ks.outputs)
