@@ -55,6 +55,7 @@ struct GpuKernelSpec {
   KernelSpec spec;
   bool index64 = true;
   int vector = 1;
+  bool operator==(const GpuKernelSpec &) const = default;
 };
 
 /// Threads per block of a GPU reduce kernel, and the values per chunk the runtime cuts rows into

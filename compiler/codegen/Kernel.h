@@ -27,6 +27,7 @@ struct KernelSpec {
   std::vector<Layout> inputs;  ///< one per Input node
   std::vector<Layout> outputs; ///< one per Graph output: Contiguous or Strided
   Precision precision = Precision::Accurate;
+  bool operator==(const KernelSpec &) const = default;
 };
 
 /// The compiled function. Arguments:

@@ -118,10 +118,9 @@ struct LoadedKernel {
   Function fn; ///< with its launch limits, asked of the driver once per loaded kernel
   int params = 0; ///< its parameter count (cg::gpu_param_count), which every launch checks
 
+  /// Every field of the spec (a defaulted ==, so a field added later counts too) and the text.
   bool is(const KernelCode &code, const cg::GpuKernelSpec &s) const {
-    return spec.index64 == s.index64 && spec.vector == s.vector && spec.spec.rank == s.spec.rank &&
-           spec.spec.precision == s.spec.precision && spec.spec.inputs == s.spec.inputs &&
-           spec.spec.outputs == s.spec.outputs && text == code.text();
+    return spec == s && text == code.text();
   }
   /// The lookup hash of (code, s): the text's hash (kept by KernelCode) mixed with the spec.
   /// Computed on every launch, so it formats and allocates nothing.
@@ -317,8 +316,8 @@ struct CudaTarget::Impl {
     if (last && last != queue && last->queued) stream.wait_for(last->stream);
     m.user = queue;
   }
-  /// Throws unless `a` is a host array or on this device; `what(a)` names it in the error
-  /// (`what` is "{}" with the operand's name filled in, formatted only for the error).
+  /// Throws unless `a` is a host array or on this device. The error names the array as `what`
+  /// with `name` in place of its "{}": formatted only when it throws, not on every run.
   void check_device(const Array &a, std::string_view what, std::string_view name = {}) const {
     if (a.on_device() && a.device() != dev.ordinal())
       throw Error(ErrorKind::Runtime,
