@@ -122,14 +122,11 @@ struct LoadedKernel {
   bool is(const KernelCode &code, const cg::GpuKernelSpec &s) const {
     return spec == s && text == code.text();
   }
-  /// The lookup hash of (code, s): the text's hash (kept by KernelCode) mixed with the spec.
+  /// The lookup hash of (code, s): the text's hash (kept by KernelCode) combined with the spec.
   /// Computed on every launch, so it formats and allocates nothing.
   static std::uint64_t hash(const KernelCode &code, const cg::GpuKernelSpec &s) {
     std::uint64_t h = code.text_hash();
-    const auto mix = [&h](std::uint64_t v) {
-      h = (h ^ v) * 0x100000001b3ull; // FNV-1a's prime; the shift spreads it to the low bits
-      h ^= h >> 32;
-    };
+    const auto mix = [&h](std::uint64_t v) { h = hash_combine(h, v); };
     mix(static_cast<std::uint64_t>(s.spec.rank));
     mix(static_cast<std::uint64_t>(s.spec.precision));
     mix(s.index64 ? 1 : 0);
