@@ -1,7 +1,9 @@
 // tests/gpu/PtxSim.cpp — see PtxSim.h. An entry is parsed once into decoded instructions, then
 // each block runs its threads as interpreter states (pc, registers) under a scheduler that
 // resolves warp shuffles when every live lane of a warp has reached one and barriers when every
-// live thread of the block has.
+// live thread of the block has. Where the PTX ISA leaves a case undefined and a GPU might let it
+// pass (a shuffle reading an exited lane, lanes outside the membermask, threads at different
+// bar.sync instructions) the run fails, naming it: those are bugs the hardware would hide.
 #include "tests/gpu/PtxSim.h"
 
 #include <algorithm>
@@ -198,6 +200,7 @@ struct Inst {
   int cmpc = -1, boolc = 0, modec = 0; // decoded cmp (index in kCmps), and/or/xor, shfl mode
   bool hi = false, wide = false, ftz = false, sat = false;
   bool cc = false, carry_in = false; // .cc writes the carry flag; addc/subc/madc read it
+  bool aligned = false; // bar.sync, barrier.sync.aligned: every thread at the same instruction
   std::vector<Operand> ops;
   int target = -1; // Bra: instruction index
 };
@@ -458,6 +461,8 @@ struct Parser {
     if (b == bases.end()) throw Fail("unsupported instruction '" + opcode + "'");
     in.base = b->second;
     in.carry_in = parts[0] == "addc" || parts[0] == "subc" || parts[0] == "madc";
+    in.aligned =
+        parts[0] == "bar" || std::find(parts.begin(), parts.end(), "aligned") != parts.end();
     const std::vector<std::string> &cmps = kCmps;
     for (std::size_t i = 1; i < parts.size(); ++i) {
       const std::string &p = parts[i];
@@ -799,12 +804,38 @@ struct Thread {
   int pc = 0;
   State state = State::Run;
   std::vector<std::uint64_t> r;
-  std::uint64_t shfl_a = 0, shfl_b = 0, shfl_c = 0;
+  std::uint64_t shfl_a = 0, shfl_b = 0, shfl_c = 0, shfl_mask = 0;
   std::uint64_t cf = 0;             ///< the carry flag (CC.CF) of add.cc/sub.cc/mad.cc chains
   std::vector<unsigned char> local; ///< .local memory: its symbols' values are host addresses
   /// The first and last 32-byte sector of each global load, in order (only when counted).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> loads;
 };
+
+/// One global store of a launch: its bytes [at, at + bytes) and the thread (block * ntid + tid).
+struct GlobalWrite {
+  std::uint64_t at, bytes, thread;
+};
+
+/// The first byte two threads of one launch both store to, as a message; empty when none does.
+/// The launch's blocks run one after another here, so the last store wins and may even be the
+/// right one; on a GPU the order is not defined (no kernel of ours writes a byte twice).
+std::string global_write_race(std::vector<GlobalWrite> &writes, unsigned ntid) {
+  std::sort(writes.begin(), writes.end(),
+            [](const GlobalWrite &a, const GlobalWrite &b) { return a.at < b.at; });
+  std::uint64_t end = 0, owner = 0;
+  for (const GlobalWrite &w : writes) {
+    if (w.at < end && w.thread != owner)
+      return "global memory race: threads " + std::to_string(owner % ntid) + " of block " +
+             std::to_string(owner / ntid) + " and " + std::to_string(w.thread % ntid) +
+             " of block " + std::to_string(w.thread / ntid) +
+             " both store to one byte in one launch";
+    if (w.at + w.bytes > end) {
+      end = w.at + w.bytes;
+      owner = w.thread;
+    }
+  }
+  return {};
+}
 
 struct Block {
   const Entry &e;
@@ -815,6 +846,54 @@ struct Block {
   std::uint64_t executed = 0;
   std::uint64_t shuffles = 0; ///< warp shuffles completed
   bool count_loads = false;
+  /// Race detection on shared memory. Threads run one after another here, so a missing
+  /// bar.sync may still give the right bits; on a GPU the warps interleave. Each byte keeps the
+  /// thread that last wrote it and the one that last read it (kMany: several), with the barrier
+  /// epoch of each; two threads touching a byte in one epoch, one of them writing, is a race.
+  static constexpr std::uint32_t kMany = 0xffffffffu;
+  std::uint32_t epoch = 1;
+  std::vector<std::uint32_t> writer{}, write_epoch{}, reader{}, read_epoch{};
+  std::vector<GlobalWrite> *global_writes = nullptr; ///< the launch's, for global_write_race
+
+  void check_shared(const Inst &in, unsigned tid, std::uint64_t at, int bytes, bool store) {
+    if (writer.empty()) {
+      writer.assign(shared.size(), 0);
+      write_epoch.assign(shared.size(), 0);
+      reader.assign(shared.size(), 0);
+      read_epoch.assign(shared.size(), 0);
+    }
+    const std::uint32_t me = tid + 1;
+    for (std::uint64_t b = at; b < at + static_cast<std::uint64_t>(bytes); ++b) {
+      const char *what = nullptr;
+      std::uint32_t other = 0;
+      if (write_epoch[b] == epoch && writer[b] != me) {
+        what = store ? "writes" : "reads";
+        other = writer[b];
+      } else if (store && read_epoch[b] == epoch && reader[b] != me) {
+        what = "writes";
+        other = reader[b];
+      }
+      if (what)
+        throw Fail(fmt_race(in, tid, what, b, other, write_epoch[b] == epoch && writer[b] != me));
+      if (store) {
+        writer[b] = me;
+        write_epoch[b] = epoch;
+      } else if (read_epoch[b] != epoch) {
+        reader[b] = me;
+        read_epoch[b] = epoch;
+      } else if (reader[b] != me) {
+        reader[b] = kMany;
+      }
+    }
+  }
+  static std::string fmt_race(const Inst &in, unsigned tid, const char *what, std::uint64_t b,
+                              std::uint32_t other, bool other_wrote) {
+    const std::string who =
+        other == kMany ? std::string("other threads") : "thread " + std::to_string(other - 1);
+    return "shared memory race: thread " + std::to_string(tid) + " " + what + " byte " +
+           std::to_string(b) + ", which " + who + (other_wrote ? " wrote" : " read") +
+           " with no bar.sync between, in '" + in.text + "'";
+  }
 
   std::uint64_t read(const Thread &t, const Operand &o, unsigned tid) const {
     switch (o.kind) {
@@ -863,11 +942,13 @@ struct Block {
     return a;
   }
 
-  void *memory(const Thread &t, const Inst &in, const Operand &o, int bytes) {
+  void *memory(const Thread &t, const Inst &in, const Operand &o, int bytes, unsigned tid,
+               bool store) {
     const std::uint64_t a = address(t, o, in.space);
     if (in.space == 's') {
       if (a + static_cast<std::uint64_t>(bytes) > shared.size())
         throw Fail("shared memory access out of bounds in '" + in.text + "'");
+      check_shared(in, tid, a, bytes, store);
       return shared.data() + a;
     }
     if (a < 4096)
@@ -1144,7 +1225,7 @@ void Block::run(Thread &t, unsigned tid) {
             ty.k == 's' ? static_cast<std::uint64_t>(sext(v, ty.bits)) : v;
         break;
       }
-      const char *m = static_cast<const char *>(memory(t, in, o.at(1), bytes * in.vec));
+      const char *m = static_cast<const char *>(memory(t, in, o.at(1), bytes * in.vec, tid, false));
       const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
       const auto lo = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t.local.data()));
       if (count_loads && in.space == 'g' && (at < lo || at >= lo + t.local.size()))
@@ -1159,7 +1240,15 @@ void Block::run(Thread &t, unsigned tid) {
     }
     case Base::St: {
       const int bytes = ty.bits / 8;
-      char *m = static_cast<char *>(memory(t, in, o.at(0), bytes * in.vec));
+      char *m = static_cast<char *>(memory(t, in, o.at(0), bytes * in.vec, tid, true));
+      if (in.space == 'g' && global_writes) {
+        const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
+        const auto lo =
+            static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t.local.data()));
+        if (at < lo || at >= lo + t.local.size()) // not the thread's own .local buffer
+          global_writes->push_back(
+              {at, static_cast<std::uint64_t>(bytes * in.vec), std::uint64_t{ctaid} * ntid + tid});
+      }
       if (o.at(1).kind == OpKind::Vec) {
         for (std::size_t k = 0; k < o[1].regs.size(); ++k) {
           const std::uint64_t v = t.r[static_cast<std::size_t>(o[1].regs[k])];
@@ -1466,6 +1555,7 @@ void Block::run(Thread &t, unsigned tid) {
       t.shfl_a = val(1);
       t.shfl_b = val(2);
       t.shfl_c = val(3);
+      t.shfl_mask = val(4);
       t.state = State::Shfl;
       return; // pc stays: the scheduler completes it
     case Base::Bar:
@@ -1497,13 +1587,27 @@ std::string Block::go() {
       }
       if (!any || !all) continue;
       // shfl.sync.mode.b32 d[|p], a, b, c, membermask (PTX ISA): each lane reads lane j's a.
+      // Stricter than the hardware where that hides a bug: every lane at the shuffle must be in
+      // the membermask they all give, with the same mode, and no lane may read an exited lane
+      // (or one past the block), whose value the ISA leaves undefined.
       std::uint64_t got[32];
       bool ok[32];
+      int mode = -1;
+      std::uint64_t mask = 0;
       for (std::size_t i = lo; i < hi; ++i) {
         Thread &t = threads[i];
         if (t.state != State::Shfl) continue;
         const Inst &in = e.code[static_cast<std::size_t>(t.pc)];
         const unsigned lane = static_cast<unsigned>(i - lo);
+        if (mode < 0) {
+          mode = in.modec;
+          mask = t.shfl_mask & 0xffffffffu;
+        }
+        if (in.modec != mode || (t.shfl_mask & 0xffffffffu) != mask)
+          return "divergent shuffle: the lanes of a warp meet at shuffles of different modes or "
+                 "membermasks";
+        if (!((mask >> lane) & 1))
+          return "shuffle outside its membermask: lane " + std::to_string(lane) + " is not in it";
         const unsigned bval = t.shfl_b & 31, cval = t.shfl_c & 31, segmask = (t.shfl_c >> 8) & 31;
         const unsigned maxlane = (lane & segmask) | (cval & ~segmask), minlane = lane & segmask;
         unsigned j = lane;
@@ -1521,7 +1625,10 @@ std::string Block::go() {
           j = minlane | (bval & ~segmask);
           pval = j <= maxlane;
         }
-        if (!pval || lo + j >= hi || threads[lo + j].state != State::Shfl) j = lane;
+        if (pval && (lo + j >= hi || threads[lo + j].state != State::Shfl))
+          return "shuffle from an exited lane: lane " + std::to_string(lane) + " reads lane " +
+                 std::to_string(j) + ", whose value the ISA leaves undefined";
+        if (!pval) j = lane;
         got[lane] = threads[lo + j].shfl_a & 0xffffffffu;
         ok[lane] = pval;
       }
@@ -1538,20 +1645,31 @@ std::string Block::go() {
       progressed = true;
     }
     if (progressed) continue;
-    bool alive = false, all_bar = true;
+    bool alive = false, all_bar = true, aligned = false;
+    int pc = -1;
+    bool same_pc = true;
     for (const Thread &t : threads) {
-      if (t.state == State::Done) continue;
+      if (t.state == State::Done) continue; // exited threads release barriers (PTX ISA, exit)
       alive = true;
       all_bar = all_bar && t.state == State::Bar;
+      if (t.state != State::Bar) continue;
+      aligned = aligned || e.code[static_cast<std::size_t>(t.pc)].aligned;
+      same_pc = same_pc && (pc < 0 || pc == t.pc);
+      pc = t.pc;
     }
     if (!alive) return {};
     if (!all_bar)
       return "deadlock: threads wait at a shuffle that not every lane of their warp reaches";
+    // bar.sync is barrier.sync.aligned: every thread must execute the same one. Threads meeting
+    // at different ones is the divergent barrier that is undefined on the hardware.
+    if (aligned && !same_pc)
+      return "divergent barrier: threads of the block wait at different bar.sync instructions";
     for (Thread &t : threads)
       if (t.state == State::Bar) {
         t.state = State::Run;
         ++t.pc;
       }
+    ++epoch; // accesses on either side of a barrier never race
   }
 }
 
@@ -1595,11 +1713,13 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
       if (!slot) slot = std::make_shared<const Entry>(Parser().parse(text, name));
       e = slot;
     }
+    std::vector<GlobalWrite> writes;
     for (unsigned b = 0; b < grid; ++b) {
       const auto shared = static_cast<std::size_t>(e->shared_bytes) + dynamic_shared;
       Block blk{*e, args, b, grid, block, std::vector<unsigned char>(shared), {}, 0};
       blk.threads.resize(block);
       blk.count_loads = stats != nullptr;
+      blk.global_writes = &writes;
       for (Thread &t : blk.threads) {
         t.r.assign(static_cast<std::size_t>(e->nregs), 0);
         t.local.assign(static_cast<std::size_t>(e->local_bytes) + 16, 0);
@@ -1611,6 +1731,7 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
         stats->shuffles += blk.shuffles;
       }
     }
+    if (std::string why = global_write_race(writes, block); !why.empty()) return name + ": " + why;
     return {};
   } catch (const Fail &f) {
     return name + ": " + f.what();

@@ -14,10 +14,13 @@
 // .global tables, calls (inlined per call site), shfl.sync and bar.sync. The .approx
 // instructions are computed with the C library, not the hardware's bits. 16-bit float arithmetic
 // (f16/f16x2 add, mul, ...) and anything else fail the launch with a message naming the
-// instruction: a test then fails loudly, never passes by accident. Timing, memory coalescing and
-// races between blocks are outside it; the sectors of each warp's load requests and the warps'
-// shuffles are counted on request (LaunchStats), which shows whether a schedule coalesces and
-// how many steps its trees take.
+// instruction: a test then fails loudly, never passes by accident. Where running threads one
+// after another would hide a bug a GPU shows, the launch fails instead: shared memory races
+// within a barrier interval, two threads storing to one global byte, shuffles reading exited
+// lanes or outside their membermask, threads at different bar.sync instructions (docs/gpu.md,
+// "Stricter than a GPU"). Timing and memory coalescing are outside it; the sectors of each
+// warp's load requests and the warps' shuffles are counted on request (LaunchStats), which
+// shows whether a schedule coalesces and how many steps its trees take.
 #pragma once
 
 #include <cstdint>

@@ -287,5 +287,115 @@ TEST(PtxSim, UnknownInstructionsFailTheLaunchByName) {
   EXPECT_NE(ptxsim::launch(ptx, "nope", 1, 32, args).find("no entry nope"), std::string::npos);
 }
 
+/// A one-entry module `k(u64 out)`: 256 bytes of shared memory, %r1 = %tid.x, then `body`.
+std::string entry_with(const std::string &body) {
+  return "//\n.version 8.0\n.target sm_80\n.address_size 64\n"
+         ".visible .entry k(\n\t.param .u64 k_param_0\n)\n{\n"
+         "\t.reg .pred %p<4>;\n\t.reg .b32 %r<8>;\n\t.reg .b64 %rd<4>;\n"
+         "\t.shared .align 4 .b8 s[256];\n\tmov.u32 %r1, %tid.x;\n" +
+         body + "\tret;\n}\n";
+}
+
+/// Where the PTX ISA leaves a shuffle or barrier undefined, the simulator fails the launch
+/// (naming the case) rather than give one of the values a GPU might: a kernel of ours that
+/// relied on such a value would pass here and fail on silicon. What the ISA defines still runs.
+TEST(PtxSim, UndefinedShufflesAndDivergentBarriersFailTheLaunch) {
+  std::uint64_t p = 0;
+  void *args[] = {&p};
+  auto run = [&](const std::string &body, unsigned block) {
+    return ptxsim::launch(entry_with(body), "k", 1, block, args);
+  };
+  // Lane 30 reads lane 31, which returned: undefined.
+  EXPECT_NE(run("\tsetp.eq.u32 %p1, %r1, 31;\n\t@%p1 ret;\n"
+                "\tshfl.sync.down.b32 %r2, %r1, 1, 31, -1;\n",
+                32)
+                .find("shuffle from an exited lane: lane 30 reads lane 31"),
+            std::string::npos);
+  // Lanes 16-31 returned; the rest shuffle among themselves (the clamp keeps lane 15 at home).
+  EXPECT_EQ(run("\tsetp.ge.u32 %p1, %r1, 16;\n\t@%p1 ret;\n"
+                "\tshfl.sync.down.b32 %r2|%p2, %r1, 1, 15, 65535;\n",
+                32),
+            "");
+  // A partial warp: lane 8 of a 9-thread block reads lane 9, which does not exist.
+  EXPECT_NE(run("\tshfl.sync.down.b32 %r2, %r1, 1, 31, -1;\n", 9)
+                .find("shuffle from an exited lane: lane 8 reads lane 9"),
+            std::string::npos);
+  // Every lane live, the membermask names only the low half.
+  EXPECT_NE(run("\tshfl.sync.bfly.b32 %r2, %r1, 1, 31, 65535;\n", 32)
+                .find("shuffle outside its membermask: lane 16"),
+            std::string::npos);
+  // Lanes meeting at shuffles of two modes.
+  EXPECT_NE(run("\tsetp.lt.u32 %p1, %r1, 16;\n\t@%p1 bra $L_up;\n"
+                "\tshfl.sync.down.b32 %r2, %r1, 0, 31, -1;\n\tbra.uni $L_end;\n"
+                "$L_up:\n\tshfl.sync.up.b32 %r2, %r1, 0, 0, -1;\n$L_end:\n",
+                32)
+                .find("divergent shuffle"),
+            std::string::npos);
+  // Two warps at two different bar.sync instructions.
+  EXPECT_NE(run("\tsetp.lt.u32 %p1, %r1, 32;\n\t@%p1 bra $L_a;\n"
+                "\tbar.sync 0;\n\tbra.uni $L_end;\n$L_a:\n\tbar.sync 0;\n$L_end:\n",
+                64)
+                .find("divergent barrier"),
+            std::string::npos);
+  // A warp that returned before the barrier releases it (PTX ISA, exit); the other goes on.
+  EXPECT_EQ(run("\tsetp.ge.u32 %p1, %r1, 32;\n\t@%p1 ret;\n\tbar.sync 0;\n", 64), "");
+}
+
+/// Threads here run one after another, so a missing bar.sync can still give the right bits; the
+/// simulator tracks who touched each shared byte since the last barrier and fails on a race.
+TEST(PtxSim, SharedMemoryRacesFailTheLaunch) {
+  std::uint64_t p = 0;
+  void *args[] = {&p};
+  // Each thread stores its id at s[4 tid], then reads the value of the thread 32 after it.
+  auto exchange = [&](const std::string &between) {
+    return ptxsim::launch(entry_with("\tshl.b32 %r2, %r1, 2;\n\tst.shared.u32 [%r2], %r1;\n" +
+                                     between +
+                                     "\tadd.u32 %r3, %r2, 128;\n\tand.b32 %r3, %r3, 255;\n"
+                                     "\tld.shared.u32 %r4, [%r3];\n"),
+                          "k", 1, 64, args);
+  };
+  // Thread 0 reads s[128] before thread 32 (run later here, maybe earlier on a GPU) writes it.
+  EXPECT_NE(exchange("").find("shared memory race: thread 32 writes byte 128, which thread 0 "
+                              "read with no bar.sync between"),
+            std::string::npos);
+  EXPECT_EQ(exchange("\tbar.sync 0;\n"), "");
+  // Two threads storing to one word in the same interval.
+  EXPECT_NE(
+      ptxsim::launch(entry_with("\tmov.u32 %r2, 0;\n\tst.shared.u32 [%r2], %r1;\n\tbar.sync 0;\n"),
+                     "k", 1, 64, args)
+          .find("shared memory race: thread 1 writes byte 0, which thread 0 wrote"),
+      std::string::npos);
+  // A thread reading what it wrote itself needs no barrier.
+  EXPECT_EQ(ptxsim::launch(entry_with("\tshl.b32 %r2, %r1, 2;\n\tst.shared.u32 [%r2], %r1;\n"
+                                      "\tld.shared.u32 %r4, [%r2];\n"),
+                           "k", 1, 64, args),
+            "");
+}
+
+/// Blocks run one after another here, so of two stores to one global byte the last wins; on a
+/// GPU either may. The simulator fails a launch in which two threads store to one byte.
+TEST(PtxSim, TwoThreadsStoringToOneGlobalByteFailTheLaunch) {
+  std::vector<std::uint32_t> out(64);
+  std::uint64_t p = reinterpret_cast<std::uintptr_t>(out.data());
+  void *args[] = {&p};
+  const std::string base = "\tld.param.u64 %rd1, [k_param_0];\n\tcvta.to.global.u64 %rd1, %rd1;\n";
+  // Each thread of two blocks stores to its own word (tid + 32 ctaid): no race.
+  EXPECT_EQ(ptxsim::launch(entry_with(base + "\tmov.u32 %r2, %ctaid.x;\n"
+                                             "\tmad.lo.s32 %r3, %r2, 32, %r1;\n"
+                                             "\tmul.wide.u32 %rd2, %r3, 4;\n"
+                                             "\tadd.s64 %rd1, %rd1, %rd2;\n"
+                                             "\tst.global.u32 [%rd1], %r3;\n"),
+                           "k", 2, 32, args),
+            "");
+  EXPECT_EQ(out[63], 63u);
+  // Both blocks store to words 0-31 (one byte of each in common: the u8 at 4 tid + 3).
+  EXPECT_NE(ptxsim::launch(entry_with(base + "\tmul.wide.u32 %rd2, %r1, 4;\n"
+                                             "\tadd.s64 %rd1, %rd1, %rd2;\n"
+                                             "\tst.global.u8 [%rd1+3], %r1;\n"),
+                           "k", 2, 32, args)
+                .find("global memory race: threads 0 of block 0 and 0 of block 1 both store"),
+            std::string::npos);
+}
+
 } // namespace
 } // namespace xpr::cg
