@@ -448,6 +448,8 @@ std::string Context::target_description() const {
   return impl_->cuda ? impl_->cuda->description() : "cpu";
 }
 
+int Context::target_sm() const { return impl_->cuda ? impl_->cuda->target_sm() : 0; }
+
 // ---- Target ----
 
 Target Target::parse(std::string_view text) {

@@ -240,6 +240,10 @@ public:
   int threads() const; ///< the number of worker threads in use (never 0)
   /// Where this context runs code, in words: "cpu", "cuda:0 (NVIDIA H100, sm_90)".
   std::string target_description() const;
+  /// The PTX target a cuda context compiles its kernels for, as major * 10 + minor (90 for
+  /// sm_90): the device's compute capability, capped to the newest this LLVM knows. 0 on a cpu
+  /// context.
+  int target_sm() const;
 
   /// A copy of `a` in this cuda context's device memory (C-contiguous; freed when the last copy
   /// of the Array goes, even after the Context). Programs of a cuda context read device inputs

@@ -52,15 +52,15 @@ std::optional<EmitStage> emit_stage_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision) {
+std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision, int sm) {
   if (stage == EmitStage::Ast)
     throw Error(ErrorKind::Internal, "emit_graph: the AST stage needs the source text");
   if (stage == EmitStage::Ir) return ir::print(g);
   const passes::Plan plan = passes::lower_to_plan(g);
   if (stage == EmitStage::Opt) return ir::print(plan.graph);
   if (stage == EmitStage::Fused) return passes::print(plan);
-  if (stage == EmitStage::Ptx) // docs/gpu.md: the kernels as they run, for sm_80
-    return rt::cuda::emit_ptx(rt::prepare(plan, to_cg(precision)), 80);
+  if (stage == EmitStage::Ptx) // docs/gpu.md: the kernels as they run, for `sm`
+    return rt::cuda::emit_ptx(rt::prepare(plan, to_cg(precision)), sm);
   const cg::Stage cs = stage == EmitStage::Mlir       ? cg::Stage::Mlir
                        : stage == EmitStage::MlirLlvm ? cg::Stage::MlirLowered
                        : stage == EmitStage::Llvm     ? cg::Stage::Llvm
@@ -70,15 +70,15 @@ std::string emit_graph(const ir::Graph &g, EmitStage stage, Precision precision)
 }
 
 std::string emit(const SourceFile &src, bool expression_form, const std::vector<fe::Decl> &decls,
-                 EmitStage stage, Precision precision) {
+                 EmitStage stage, Precision precision, int sm) {
   if (stage == EmitStage::Ast) return fe::dump(fe::parse_module(src, expression_form), src);
   ir::Graph g = expression_form ? fe::compile_expression(src, decls) : fe::compile_script(src);
-  return emit_graph(g, stage, precision);
+  return emit_graph(g, stage, precision, sm);
 }
 
-CompileProfile profile_compile(const ir::Graph &g, Precision precision, const Target &target) {
+CompileProfile profile_compile(const ir::Graph &g, Precision precision, int gpu_sm) {
   CompileProfile p;
-  p.gpu = target.kind() == Target::Kind::Cuda;
+  p.gpu = gpu_sm != 0;
   auto t0 = std::chrono::steady_clock::now();
   const passes::Plan plan = passes::lower_to_plan(g);
   p.passes_ms = ms_since(t0);
@@ -88,7 +88,7 @@ CompileProfile profile_compile(const ir::Graph &g, Precision precision, const Ta
   if (p.gpu) {
     // The runtime's own PTX path (all kernels in one module, as it builds them).
     cg::GpuTimings t;
-    rt::cuda::emit_ptx(rt::prepare(plan, to_cg(precision)), 80, &t);
+    rt::cuda::emit_ptx(rt::prepare(plan, to_cg(precision)), gpu_sm, &t);
     p.mlir_lower_ms = t.mlir_ms;
     p.llvm_opt_ms = t.llvm_opt_ms;
     p.codegen_ms = t.ptx_ms;

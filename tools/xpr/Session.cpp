@@ -977,7 +977,9 @@ void Session::cmd_emit(const std::string &line, Span s) {
   }
   // What eval compiles: the same symbolic declarations, so the text is that of the cached kernel.
   const ir::Graph g = check_expr(line, {eb, ee}, true);
-  std::string text = emit_graph(g, *stage, options_.precision);
+  // On a cuda target, PTX for its device; on the CPU for kDefaultPtxSm (docs/repl.md).
+  const int sm = ctx_.target_sm();
+  std::string text = emit_graph(g, *stage, options_.precision, sm ? sm : kDefaultPtxSm);
   io_.out << text;
   if (!text.empty() && text.back() != '\n') io_.out << "\n";
 }
@@ -991,7 +993,7 @@ void Session::cmd_time(const std::string &line, Span s) {
   const auto t0 = clock::now();
   const ir::Graph g = check_expr(line, s, true);
   const auto t1 = clock::now();
-  const CompileProfile p = profile_compile(g, options_.precision, options_.target);
+  const CompileProfile p = profile_compile(g, options_.precision, ctx_.target_sm());
   const std::string expr = line.substr(s.b, s.e - s.b);
   const auto inputs = inputs_for(g);
   // First call: compiles through the kernel cache if needed, then runs.
@@ -1025,7 +1027,8 @@ void Session::cmd_time(const std::string &line, Span s) {
     io_.out << fmt::format("  mlir      {:9.3f} ms  build the gpu module in MLIR, lower it to LLVM IR (NVVM)\n",
                            p.mlir_build_ms + p.mlir_lower_ms);
     io_.out << fmt::format("  llvm      {:9.3f} ms  link libdevice, LLVM -O2\n", p.llvm_opt_ms);
-    io_.out << fmt::format("  ptx       {:9.3f} ms  NVPTX code generation (sm_80 here)\n", p.codegen_ms);
+    io_.out << fmt::format("  ptx       {:9.3f} ms  NVPTX code generation for sm_{}\n",
+                           p.codegen_ms, ctx_.target_sm());
     io_.out << fmt::format("first call  {:9.3f} ms  (kernel cache lookup or compile, the driver's JIT "
                            "of the PTX, transfers, then run)\n",
                            ms(f0, f1));
