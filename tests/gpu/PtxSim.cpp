@@ -1716,13 +1716,17 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
     std::vector<GlobalWrite> writes;
     for (unsigned b = 0; b < grid; ++b) {
       const auto shared = static_cast<std::size_t>(e->shared_bytes) + dynamic_shared;
-      Block blk{*e, args, b, grid, block, std::vector<unsigned char>(shared), {}, 0};
+      // Registers, shared and local memory start as garbage on a GPU. Here they start as all
+      // ones: NaN in every float width, -1 in every integer, true as a predicate. A kernel that
+      // uses a value it never set then gives wrong bits, where zeros would pass for the
+      // identity of a sum or an any.
+      Block blk{*e, args, b, grid, block, std::vector<unsigned char>(shared, 0xff), {}, 0};
       blk.threads.resize(block);
       blk.count_loads = stats != nullptr;
       blk.global_writes = &writes;
       for (Thread &t : blk.threads) {
-        t.r.assign(static_cast<std::size_t>(e->nregs), 0);
-        t.local.assign(static_cast<std::size_t>(e->local_bytes) + 16, 0);
+        t.r.assign(static_cast<std::size_t>(e->nregs), ~std::uint64_t{0});
+        t.local.assign(static_cast<std::size_t>(e->local_bytes) + 16, 0xff);
       }
       std::string why = blk.go();
       if (!why.empty()) return name + ": " + why;

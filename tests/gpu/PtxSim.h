@@ -17,10 +17,11 @@
 // instruction: a test then fails loudly, never passes by accident. Where running threads one
 // after another would hide a bug a GPU shows, the launch fails instead: shared memory races
 // within a barrier interval, two threads storing to one global byte, shuffles reading exited
-// lanes or outside their membermask, threads at different bar.sync instructions (docs/gpu.md,
-// "Stricter than a GPU"). Timing and memory coalescing are outside it; the sectors of each
-// warp's load requests and the warps' shuffles are counted on request (LaunchStats), which
-// shows whether a schedule coalesces and how many steps its trees take.
+// lanes or outside their membermask, threads at different bar.sync instructions; registers,
+// shared and local memory start as all ones, not zeros (docs/gpu.md, "Stricter than a GPU"). Timing
+// and memory coalescing are outside it; the sectors of each warp's load requests and the warps'
+// shuffles are counted on request (LaunchStats), which shows whether a schedule coalesces and how
+// many steps its trees take.
 #pragma once
 
 #include <cstdint>

@@ -397,5 +397,26 @@ TEST(PtxSim, TwoThreadsStoringToOneGlobalByteFailTheLaunch) {
             std::string::npos);
 }
 
+/// A GPU's registers and shared memory start as garbage; here as all ones, so that a kernel that
+/// uses a value it never set cannot pass by reading the zero a sum starts from.
+TEST(PtxSim, UnsetRegistersAndSharedMemoryAreAllOnes) {
+  std::vector<std::uint32_t> out(64);
+  std::uint64_t p = reinterpret_cast<std::uintptr_t>(out.data());
+  void *args[] = {&p};
+  // Thread t stores its unset %r5 at out[t] and the unwritten s[4t] at out[32 + t].
+  EXPECT_EQ(ptxsim::launch(entry_with("\tld.param.u64 %rd1, [k_param_0];\n"
+                                      "\tcvta.to.global.u64 %rd1, %rd1;\n"
+                                      "\tmul.wide.u32 %rd2, %r1, 4;\n"
+                                      "\tadd.s64 %rd1, %rd1, %rd2;\n"
+                                      "\tst.global.u32 [%rd1], %r5;\n"
+                                      "\tshl.b32 %r2, %r1, 2;\n"
+                                      "\tld.shared.u32 %r4, [%r2];\n"
+                                      "\tst.global.u32 [%rd1+128], %r4;\n"),
+                           "k", 1, 32, args),
+            "");
+  for (std::size_t i = 0; i < out.size(); ++i)
+    EXPECT_EQ(out[i], 0xffffffffu) << i;
+}
+
 } // namespace
 } // namespace xpr::cg
