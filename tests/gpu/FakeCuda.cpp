@@ -95,6 +95,14 @@ CUresult enqueue(void *stream, std::vector<unsigned long long> addresses,
   queue(stream).ops.push_back(Op{std::move(run), std::move(addresses), counted});
   return 0;
 }
+/// Whether [at, at + bytes) lies inside one live device allocation (the simulator's check of
+/// every global access: a kernel reading past its array would read host memory here).
+bool inside_allocation(std::uint64_t at, std::uint64_t bytes) {
+  auto a = g_allocations.upper_bound(at);
+  if (a == g_allocations.begin()) return false;
+  --a;
+  return at + bytes <= a->first + a->second;
+}
 /// Runs the first operation queued on `q`, keeping its failure for the stream's next sync.
 void run_front(Queue &q) {
   Op op = std::move(q.ops.front());
@@ -383,6 +391,7 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
     if (k) {
       k(argv.data(), fn->nparams, gx, bx);
     } else if (simulating()) {
+      xpr::ptxsim::set_global_check(inside_allocation);
       g_sim_error =
           xpr::ptxsim::launch(*fn->module_text, fn->name, gx, bx, argv.data(), nullptr, shared);
       if (!g_sim_error.empty()) {

@@ -213,7 +213,11 @@ struct Entry {
   std::int64_t shared_bytes = 0;          ///< static; the launch's dynamic shared memory follows
   std::vector<std::int64_t> local_offset; ///< .local symbols: offsets into each thread's buffer
   std::int64_t local_bytes = 0;
+  /// The module's .global arrays it uses: host address and bytes (for set_global_check).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> module_arrays;
 };
+
+GlobalCheck g_global_check = nullptr;
 
 std::string trim(const std::string &s) {
   std::size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
@@ -569,6 +573,7 @@ struct Parser {
       }
       globals[name] =
           static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(it->second.data()));
+      e.module_arrays.emplace_back(globals[name], it->second.size());
     }
   }
 
@@ -942,9 +947,25 @@ struct Block {
     return a;
   }
 
+  /// Whether [a, a + n) lies in memory the simulator itself gives a launch: the thread's local
+  /// buffer (.local and call .param variables) or one of the module's .global arrays.
+  bool inside_own(const Thread &t, std::uint64_t a, std::uint64_t n) const {
+    const auto lo = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t.local.data()));
+    if (a >= lo && a + n <= lo + t.local.size()) return true;
+    for (const auto &[at, size] : e.module_arrays)
+      if (a >= at && a + n <= at + size) return true;
+    return false;
+  }
+
   void *memory(const Thread &t, const Inst &in, const Operand &o, int bytes, unsigned tid,
                bool store) {
     const std::uint64_t a = address(t, o, in.space);
+    // A GPU faults on an access not aligned to its whole size (a v4.f32 load to 16 bytes:
+    // CUDA_ERROR_MISALIGNED_ADDRESS); host memory would not.
+    if (a % static_cast<std::uint64_t>(bytes) != 0)
+      throw Fail("misaligned address: a " + std::to_string(bytes) + "-byte access at " +
+                 (in.space == 's' ? "shared offset " : "") + std::to_string(a) + " in '" + in.text +
+                 "'");
     if (in.space == 's') {
       if (a + static_cast<std::uint64_t>(bytes) > shared.size())
         throw Fail("shared memory access out of bounds in '" + in.text + "'");
@@ -953,6 +974,10 @@ struct Block {
     }
     if (a < 4096)
       throw Fail("a global access to address " + std::to_string(a) + " in '" + in.text + "'");
+    if (g_global_check && !inside_own(t, a, static_cast<std::uint64_t>(bytes)) &&
+        !g_global_check(a, static_cast<std::uint64_t>(bytes)))
+      throw Fail("out of bounds: a " + std::to_string(bytes) + "-byte global access at " +
+                 std::to_string(a) + ", outside every device allocation, in '" + in.text + "'");
     return reinterpret_cast<void *>(static_cast<std::uintptr_t>(a));
   }
 
@@ -1696,6 +1721,8 @@ void count_requests(const std::vector<Thread> &threads, LaunchStats &stats) {
 }
 
 } // namespace
+
+void set_global_check(GlobalCheck check) { g_global_check = check; }
 
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
                    void **args) {

@@ -17,7 +17,8 @@
 // instruction: a test then fails loudly, never passes by accident. Where running threads one
 // after another would hide a bug a GPU shows, the launch fails instead: shared memory races
 // within a barrier interval, two threads storing to one global byte, shuffles reading exited
-// lanes or outside their membermask, threads at different bar.sync instructions; registers,
+// lanes or outside their membermask, threads at different bar.sync instructions, misaligned
+// accesses, and (set_global_check) global accesses outside device allocations; registers,
 // shared and local memory start as all ones, not zeros (docs/gpu.md, "Stricter than a GPU"). Timing
 // and memory coalescing are outside it; the sectors of each warp's load requests and the warps'
 // shuffles are counted on request (LaunchStats), which shows whether a schedule coalesces and how
@@ -49,5 +50,15 @@ struct LaunchStats {
 /// `.extern .shared` arrays, all at its start, after the entry's static shared memory.
 std::string launch(const std::string &text, const std::string &name, unsigned grid, unsigned block,
                    void **args, LaunchStats *stats, unsigned dynamic_shared = 0);
+
+/// Whether [at, at + bytes) is memory a kernel may touch (the fake driver: inside one device
+/// allocation).
+using GlobalCheck = bool (*)(std::uint64_t at, std::uint64_t bytes);
+/// From now on every global access of a launch, besides the thread's local memory and the
+/// module's .global arrays, must pass `check`, or the launch fails naming the access: a GPU
+/// faults there (CUDA_ERROR_ILLEGAL_ADDRESS), or reads a neighbour's data, where host memory
+/// would only be read. nullptr (the default) checks nothing. Not thread-safe: set it before
+/// launching.
+void set_global_check(GlobalCheck check);
 
 } // namespace xpr::ptxsim

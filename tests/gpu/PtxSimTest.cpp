@@ -10,6 +10,7 @@
 #include "compiler/codegen/GpuJit.h"
 #include "compiler/codegen/ReduceKernel.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -395,6 +396,53 @@ TEST(PtxSim, TwoThreadsStoringToOneGlobalByteFailTheLaunch) {
                            "k", 2, 32, args)
                 .find("global memory race: threads 0 of block 0 and 0 of block 1 both store"),
             std::string::npos);
+}
+
+/// A GPU faults on an access that is not aligned to its size; host memory would not.
+TEST(PtxSim, MisalignedAccessesFailTheLaunch) {
+  alignas(16) std::uint32_t out[8] = {};
+  std::uint64_t p = reinterpret_cast<std::uintptr_t>(out);
+  void *args[] = {&p};
+  auto store_at = [&](const std::string &st) {
+    return ptxsim::launch(entry_with("\tld.param.u64 %rd1, [k_param_0];\n"
+                                     "\tcvta.to.global.u64 %rd1, %rd1;\n" +
+                                     st),
+                          "k", 1, 1, args);
+  };
+  EXPECT_EQ(store_at("\tst.global.v4.u32 [%rd1+16], {%r1, %r1, %r1, %r1};\n"), "");
+  EXPECT_NE(store_at("\tst.global.v4.u32 [%rd1+4], {%r1, %r1, %r1, %r1};\n")
+                .find("misaligned address: a 16-byte access"),
+            std::string::npos);
+  EXPECT_NE(store_at("\tst.global.u32 [%rd1+2], %r1;\n").find("misaligned address: a 4-byte"),
+            std::string::npos);
+  EXPECT_NE(ptxsim::launch(entry_with("\tmov.u32 %r2, 6;\n\tld.shared.u64 %rd2, [%r2];\n"), "k", 1,
+                           1, args)
+                .find("misaligned address: a 8-byte access at shared offset 6"),
+            std::string::npos);
+}
+
+/// With a check set (the fake driver's: inside a device allocation), a global access outside
+/// it fails the launch; the thread's local memory needs no allocation.
+TEST(PtxSim, GlobalAccessesOutsideTheCheckedMemoryFailTheLaunch) {
+  alignas(16) static std::uint32_t buf[9];
+  std::uint64_t p = reinterpret_cast<std::uintptr_t>(buf);
+  void *args[] = {&p};
+  ptxsim::set_global_check([](std::uint64_t at, std::uint64_t bytes) {
+    const auto lo = reinterpret_cast<std::uintptr_t>(buf);
+    return at >= lo && at + bytes <= lo + 8 * sizeof(std::uint32_t); // buf[8] is past the end
+  });
+  auto store_at = [&](int word) {
+    return ptxsim::launch(entry_with(fmt::format("\tld.param.u64 %rd1, [k_param_0];\n"
+                                                 "\tcvta.to.global.u64 %rd1, %rd1;\n"
+                                                 "\tst.global.u32 [%rd1+{}], %r1;\n",
+                                                 4 * word)),
+                          "k", 1, 1, args);
+  };
+  EXPECT_EQ(store_at(7), "");
+  const std::string past = store_at(8);
+  ptxsim::set_global_check(nullptr);
+  EXPECT_NE(past.find("out of bounds: a 4-byte global access at"), std::string::npos) << past;
+  EXPECT_EQ(store_at(8), "") << "no check once it is reset";
 }
 
 /// A GPU's registers and shared memory start as garbage; here as all ones, so that a kernel that
