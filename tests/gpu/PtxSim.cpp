@@ -947,11 +947,15 @@ struct Block {
     return a;
   }
 
-  /// Whether [a, a + n) lies in memory the simulator itself gives a launch: the thread's local
-  /// buffer (.local and call .param variables) or one of the module's .global arrays.
-  bool inside_own(const Thread &t, std::uint64_t a, std::uint64_t n) const {
+  /// Whether [a, a + n) lies in the thread's local buffer (.local and call .param variables).
+  static bool in_local(const Thread &t, std::uint64_t a, std::uint64_t n = 1) {
     const auto lo = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t.local.data()));
-    if (a >= lo && a + n <= lo + t.local.size()) return true;
+    return a >= lo && a + n <= lo + t.local.size();
+  }
+  /// Whether [a, a + n) lies in memory the simulator itself gives a launch: the thread's local
+  /// buffer or one of the module's .global arrays.
+  bool inside_own(const Thread &t, std::uint64_t a, std::uint64_t n) const {
+    if (in_local(t, a, n)) return true;
     for (const auto &[at, size] : e.module_arrays)
       if (a >= at && a + n <= at + size) return true;
     return false;
@@ -1252,8 +1256,7 @@ void Block::run(Thread &t, unsigned tid) {
       }
       const char *m = static_cast<const char *>(memory(t, in, o.at(1), bytes * in.vec, tid, false));
       const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
-      const auto lo = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t.local.data()));
-      if (count_loads && in.space == 'g' && (at < lo || at >= lo + t.local.size()))
+      if (count_loads && in.space == 'g' && !in_local(t, at))
         t.loads.emplace_back(at / 32, (at + static_cast<std::uint64_t>(bytes * in.vec) - 1) / 32);
       for (std::size_t k = 0; k < ndst; ++k) {
         std::uint64_t v = 0;
@@ -1268,9 +1271,7 @@ void Block::run(Thread &t, unsigned tid) {
       char *m = static_cast<char *>(memory(t, in, o.at(0), bytes * in.vec, tid, true));
       if (in.space == 'g' && global_writes) {
         const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
-        const auto lo =
-            static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t.local.data()));
-        if (at < lo || at >= lo + t.local.size()) // not the thread's own .local buffer
+        if (!in_local(t, at))
           global_writes->push_back(
               {at, static_cast<std::uint64_t>(bytes * in.vec), std::uint64_t{ctaid} * ntid + tid});
       }

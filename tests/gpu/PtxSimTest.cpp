@@ -288,12 +288,14 @@ TEST(PtxSim, UnknownInstructionsFailTheLaunchByName) {
   EXPECT_NE(ptxsim::launch(ptx, "nope", 1, 32, args).find("no entry nope"), std::string::npos);
 }
 
-/// A one-entry module `k(u64 out)`: 256 bytes of shared memory, %r1 = %tid.x, then `body`.
+/// A one-entry module `k(u64 out)`: 256 bytes of shared memory, %r1 = %tid.x, %rd1 = out as a
+/// global address, then `body`.
 std::string entry_with(const std::string &body) {
   return "//\n.version 8.0\n.target sm_80\n.address_size 64\n"
          ".visible .entry k(\n\t.param .u64 k_param_0\n)\n{\n"
          "\t.reg .pred %p<4>;\n\t.reg .b32 %r<8>;\n\t.reg .b64 %rd<4>;\n"
-         "\t.shared .align 4 .b8 s[256];\n\tmov.u32 %r1, %tid.x;\n" +
+         "\t.shared .align 4 .b8 s[256];\n\tmov.u32 %r1, %tid.x;\n"
+         "\tld.param.u64 %rd1, [k_param_0];\n\tcvta.to.global.u64 %rd1, %rd1;\n" +
          body + "\tret;\n}\n";
 }
 
@@ -379,20 +381,19 @@ TEST(PtxSim, TwoThreadsStoringToOneGlobalByteFailTheLaunch) {
   std::vector<std::uint32_t> out(64);
   std::uint64_t p = reinterpret_cast<std::uintptr_t>(out.data());
   void *args[] = {&p};
-  const std::string base = "\tld.param.u64 %rd1, [k_param_0];\n\tcvta.to.global.u64 %rd1, %rd1;\n";
   // Each thread of two blocks stores to its own word (tid + 32 ctaid): no race.
-  EXPECT_EQ(ptxsim::launch(entry_with(base + "\tmov.u32 %r2, %ctaid.x;\n"
-                                             "\tmad.lo.s32 %r3, %r2, 32, %r1;\n"
-                                             "\tmul.wide.u32 %rd2, %r3, 4;\n"
-                                             "\tadd.s64 %rd1, %rd1, %rd2;\n"
-                                             "\tst.global.u32 [%rd1], %r3;\n"),
+  EXPECT_EQ(ptxsim::launch(entry_with("\tmov.u32 %r2, %ctaid.x;\n"
+                                      "\tmad.lo.s32 %r3, %r2, 32, %r1;\n"
+                                      "\tmul.wide.u32 %rd2, %r3, 4;\n"
+                                      "\tadd.s64 %rd1, %rd1, %rd2;\n"
+                                      "\tst.global.u32 [%rd1], %r3;\n"),
                            "k", 2, 32, args),
             "");
   EXPECT_EQ(out[63], 63u);
   // Both blocks store to words 0-31 (one byte of each in common: the u8 at 4 tid + 3).
-  EXPECT_NE(ptxsim::launch(entry_with(base + "\tmul.wide.u32 %rd2, %r1, 4;\n"
-                                             "\tadd.s64 %rd1, %rd1, %rd2;\n"
-                                             "\tst.global.u8 [%rd1+3], %r1;\n"),
+  EXPECT_NE(ptxsim::launch(entry_with("\tmul.wide.u32 %rd2, %r1, 4;\n"
+                                      "\tadd.s64 %rd1, %rd1, %rd2;\n"
+                                      "\tst.global.u8 [%rd1+3], %r1;\n"),
                            "k", 2, 32, args)
                 .find("global memory race: threads 0 of block 0 and 0 of block 1 both store"),
             std::string::npos);
@@ -404,10 +405,7 @@ TEST(PtxSim, MisalignedAccessesFailTheLaunch) {
   std::uint64_t p = reinterpret_cast<std::uintptr_t>(out);
   void *args[] = {&p};
   auto store_at = [&](const std::string &st) {
-    return ptxsim::launch(entry_with("\tld.param.u64 %rd1, [k_param_0];\n"
-                                     "\tcvta.to.global.u64 %rd1, %rd1;\n" +
-                                     st),
-                          "k", 1, 1, args);
+    return ptxsim::launch(entry_with(st), "k", 1, 1, args);
   };
   EXPECT_EQ(store_at("\tst.global.v4.u32 [%rd1+16], {%r1, %r1, %r1, %r1};\n"), "");
   EXPECT_NE(store_at("\tst.global.v4.u32 [%rd1+4], {%r1, %r1, %r1, %r1};\n")
@@ -432,10 +430,7 @@ TEST(PtxSim, GlobalAccessesOutsideTheCheckedMemoryFailTheLaunch) {
     return at >= lo && at + bytes <= lo + 8 * sizeof(std::uint32_t); // buf[8] is past the end
   });
   auto store_at = [&](int word) {
-    return ptxsim::launch(entry_with(fmt::format("\tld.param.u64 %rd1, [k_param_0];\n"
-                                                 "\tcvta.to.global.u64 %rd1, %rd1;\n"
-                                                 "\tst.global.u32 [%rd1+{}], %r1;\n",
-                                                 4 * word)),
+    return ptxsim::launch(entry_with(fmt::format("\tst.global.u32 [%rd1+{}], %r1;\n", 4 * word)),
                           "k", 1, 1, args);
   };
   EXPECT_EQ(store_at(7), "");
@@ -452,9 +447,7 @@ TEST(PtxSim, UnsetRegistersAndSharedMemoryAreAllOnes) {
   std::uint64_t p = reinterpret_cast<std::uintptr_t>(out.data());
   void *args[] = {&p};
   // Thread t stores its unset %r5 at out[t] and the unwritten s[4t] at out[32 + t].
-  EXPECT_EQ(ptxsim::launch(entry_with("\tld.param.u64 %rd1, [k_param_0];\n"
-                                      "\tcvta.to.global.u64 %rd1, %rd1;\n"
-                                      "\tmul.wide.u32 %rd2, %r1, 4;\n"
+  EXPECT_EQ(ptxsim::launch(entry_with("\tmul.wide.u32 %rd2, %r1, 4;\n"
                                       "\tadd.s64 %rd1, %rd1, %rd2;\n"
                                       "\tst.global.u32 [%rd1], %r5;\n"
                                       "\tshl.b32 %r2, %r1, 2;\n"
