@@ -19,7 +19,12 @@ STATE = tempfile.mkdtemp(prefix="xpr-pty-")
 
 
 def tmux(*args, check=True):
-    return subprocess.run([TMUX, "-L", SOCKET, *args], check=check, capture_output=True, text=True)
+    r = subprocess.run([TMUX, "-L", SOCKET, *args], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        # Not fail(): that captures the screen, which needs tmux again.
+        print(f"FAIL [{CASE}]: tmux {' '.join(args[:1])} exited {r.returncode}: {r.stderr.strip()}")
+        sys.exit(1)
+    return r
 
 
 def screen():
@@ -139,10 +144,14 @@ def case_history():
     # The history file survives the session, and a new session recalls from it.
     keys("C-d")
     wait_for("xpr-exit-status=0", timeout=10)
-    tmux("kill-session", "-t", "xpr")
     hist = os.path.join(STATE, "xpr", "history")
     expect(os.path.exists(hist), f"history file {hist}")
+    # The old session is killed only after the new one exists. Killing the server's last
+    # session makes the server exit, and a new-session racing that exit fails (CI saw
+    # tmux new-session exit 1 here once).
+    tmux("rename-session", "-t", "xpr", "xpr-ended")
     start()
+    tmux("kill-session", "-t", "xpr-ended")
     keys("Up")
     wait_for("xpr> h1 * 3")
 
