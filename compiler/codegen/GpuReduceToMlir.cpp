@@ -215,6 +215,24 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
       b.create<LLVM::StoreOp>(loc, r[q], dst, align);
     }
   };
+  // Nested 2-trip loops over bits from..to of t (bit `to` innermost), leaf(t) for each of the
+  // 2^(to - from + 1) values: they pair the leaves as a tree whose first step combines t with
+  // t + 2^to, then bits to - 1, ..., from. Each loop starts from the identity, and id ⊕ x = x
+  // for every value a fold yields (see the segments below). Loops, not unrolled copies of the
+  // leaf: LLVM unrolls them where the leaf is small, and a big leaf (argmax's fold and tree)
+  // copied 8 or 16 times made most of a reduce kernel's compile time.
+  std::function<Acc(int, int, Value, const std::function<Acc(Value)> &)> bit_loops =
+      [&](int from, int to, Value t, const std::function<Acc(Value)> &leaf) -> Acc {
+    if (from > to) return leaf(t);
+    auto loop = b.create<scf::ForOp>(
+        loc, cit(0), cit(2), cit(1), ValueRange(identity),
+        [&](OpBuilder &, Location, Value h, ValueRange acc) {
+          Value th = b.create<arith::AddIOp>(loc, t, b.create<arith::ShLIOp>(loc, h, cit(from)));
+          Acc sub = bit_loops(from + 1, to, th, leaf);
+          b.create<scf::YieldOp>(loc, ValueRange(combine(Acc(acc.begin(), acc.end()), sub)));
+        });
+    return Acc(loop.getResults().begin(), loop.getResults().end());
+  };
   // The schedule follows the block size the runtime launches with. Blocks of
   // kGpuReduceThreads: a block per unit, 8 warps combined through shared memory. Any other
   // (kGpuReduceWarpBlock): a warp per unit, each lane playing the block's threads l, l + 32,
@@ -289,19 +307,7 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
             sel(valid, b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, o, chunks), c), c);
         UnitRange r = unit_range(u);
         r.hi = sel(valid, r.hi, r.lo);
-        std::function<Acc(int, Value)> leaves = [&](int level, Value t) -> Acc {
-          if (level > 4) return fold(r, t);
-          auto loop = b.create<scf::ForOp>(
-              loc, cit(0), cit(2), cit(1), ValueRange(identity),
-              [&](OpBuilder &, Location, Value h, ValueRange acc) {
-                Value th =
-                    b.create<arith::AddIOp>(loc, t, b.create<arith::ShLIOp>(loc, h, cit(level)));
-                Acc sub = leaves(level + 1, th);
-                b.create<scf::YieldOp>(loc, ValueRange(combine(Acc(acc.begin(), acc.end()), sub)));
-              });
-          return Acc(loop.getResults().begin(), loop.getResults().end());
-        };
-        Acc v = leaves(1, t0);
+        Acc v = bit_loops(1, 4, t0, [&](Value t) { return fold(r, t); });
         Value me = b.create<arith::AddIOp>(loc, b.create<arith::ShLIOp>(loc, warp, cit(5)), lane);
         for (std::size_t q = 0; q < v.size(); ++q)
           b.create<LLVM::StoreOp>(loc, v[q], cslot(q, me));
@@ -384,16 +390,15 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
     b.setInsertionPointToStart(&segmented.getElseRegion().front());
     gpu_stride_loop(b, it, first, units, all_warps, [&](Value u) {
       const UnitRange r = unit_range(u);
-      // Warp k's tree result of the block schedule, for each k, in lane 0.
-      std::vector<Acc> w;
-      for (int k = 0; k < kWarps; ++k)
-        w.push_back(tree(fold(r, b.create<arith::AddIOp>(loc, lane, cit(32 * k))), 16));
-      // The cross-warp tree (w = 4, 2, 1) on lane 0's values, as warp 0 combines the slots.
-      for (int width = kWarps / 2; width >= 1; width /= 2)
-        for (int k = 0; k < width; ++k)
-          w[static_cast<std::size_t>(k)] =
-              combine(w[static_cast<std::size_t>(k)], w[static_cast<std::size_t>(k + width)]);
-      when(lane0, [&] { store_unit(u, w[0]); });
+      // Lane 0 ends with the block schedule's result: warp k's tree result, for each k,
+      // combined by the cross-warp tree (width 4, 2, 1), that is ((w0 ⊕ w4) ⊕ (w2 ⊕ w6)) ⊕
+      // ((w1 ⊕ w5) ⊕ (w3 ⊕ w7)): bit_loops over k's bits 0..2 pairs them in that order.
+      static_assert(kWarps == 8, "three bits name a warp");
+      Acc v = bit_loops(0, 2, cit(0), [&](Value k) {
+        Value t = b.create<arith::AddIOp>(loc, lane, b.create<arith::ShLIOp>(loc, k, cit(5)));
+        return tree(fold(r, t), 16);
+      });
+      when(lane0, [&] { store_unit(u, v); });
     });
   }
   b.create<gpu::ReturnOp>(loc);

@@ -1020,8 +1020,10 @@ TEST(Cuda, ColumnReductionsGiveTheBitsOfRowReductions) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-4, 4);
   // 5 groups of 32 columns, one chunk; 2 groups, two chunks: as many blocks of work as the fake
-  // GPU's 4 multiprocessors or more, so that the column schedule runs.
-  for (auto [m, k] : {std::pair<std::int64_t, std::int64_t>{1000, 130}, {16400, 40}}) {
+  // GPU's 4 multiprocessors or more, so that the column schedule runs. Rows of 1000 take the
+  // block schedule, rows of 200 the warp schedule (chunks of 33 to 256 values), whose lanes
+  // combine the 8 warps' trees in the block schedule's order.
+  for (auto [m, k] : {std::pair<std::int64_t, std::int64_t>{1000, 130}, {200, 130}, {16400, 40}}) {
     SCOPED_TRACE(fmt::format("{} x {}", m, k));
     std::vector<float> a(static_cast<std::size_t>(m * k)), t(a.size());
     for (float &x : a)
