@@ -2,9 +2,16 @@
 // operations: cold compile, on-disk hit and in-memory hit, with each stage's share of the cold
 // time; optionally what each LLVM pipeline costs in compile time and buys in run time.
 // --csv FILE also writes one line per expression and pipeline (bench/report.py reads it).
+// --ptx SM measures the cuda target's compile to PTX instead (no GPU needed): elementwise maps
+// and reductions, stage by stage, the elementwise map being the baseline of the same run.
 #include <xpr/xpr.hpp>
 
+#include "compiler/codegen/GpuJit.h"
+#include "compiler/passes/Pipeline.h"
+#include "frontend/Frontend.h"
+#include "runtime/Execute.h"
 #include "runtime/KernelCache.h"
+#include "runtime/cuda/CudaExecute.h"
 
 #include <fmt/format.h>
 
@@ -39,6 +46,15 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The index of the median run (the upper one of an even count): its stage breakdown is shown.
+std::size_t median_index(const std::vector<double> &v) {
+  std::vector<std::size_t> idx(v.size());
+  for (std::size_t i = 0; i < idx.size(); ++i)
+    idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] < v[b]; });
+  return idx[idx.size() / 2];
 }
 
 // A polynomial of degree d in Horner form: 2d operations.
@@ -100,8 +116,78 @@ struct Options {
   int reps = 5;
   bool compare_pipelines = false;
   bool smoke = false;
+  int ptx_sm = 0; ///< --ptx SM: the cuda target's compile instead of the CPU's
   std::string csv;
 };
+
+// The cuda target's cold compile to PTX (what Context::compile does for Target::cuda() before
+// the driver's JIT, which needs a GPU): the middle end, then every kernel of the plan built,
+// lowered, linked with libdevice, optimized and emitted as PTX, bypassing the kernel cache.
+// Reduce kernels carry every schedule the runtime may launch them in (compiler/codegen/
+// GpuJit.h), so they cost more than the elementwise map they fuse: the first row is that map
+// alone, the baseline of the rows below it.
+int measure_ptx(const Options &o) {
+  if (xpr::cg::find_libdevice().empty()) {
+    std::fprintf(stderr, "SKIP: no libdevice.10.bc (CUDA toolkit): cannot compile for cuda\n");
+    return 77;
+  }
+  const std::vector<std::pair<std::string, std::string>> corpus{
+      {"map a * b + 1", "input a: f32[n]\ninput b: f32[n]\noutput y = a * b + 1\n"},
+      {"sum(a * b)", "input a: f32[n]\ninput b: f32[n]\noutput y = sum(a * b)\n"},
+      {"map exp(-a*a)*b + sin(a)",
+       "input a: f32[n]\ninput b: f32[n]\noutput y = exp(-a * a) * b + sin(a)\n"},
+      {"sum(exp(-a*a)*b + sin(a))",
+       "input a: f32[n]\ninput b: f32[n]\noutput y = sum(exp(-a * a) * b + sin(a))\n"},
+      {"max(a, axis=1) f64", "input a: f64[n, m]\noutput y = max(a, axis=1)\n"},
+      {"mean(a, axis=0)", "input a: f32[n, m]\noutput y = mean(a, axis=0)\n"},
+      {"argmax(a)", "input a: f32[n]\noutput y = argmax(a)\n"},
+      {"argmin(a * 2 + 1, axis=1)", "input a: f32[n, m]\noutput y = argmin(a * 2 + 1, axis=1)\n"},
+  };
+  // The one-time costs (the MLIR context, the NVPTX target, libdevice's file) outside the rows.
+  auto plan_of = [](const std::string &name, const std::string &script) {
+    return xpr::rt::prepare(
+        xpr::passes::lower_to_plan(xpr::fe::compile_script(xpr::SourceFile(name, script))),
+        xpr::cg::Precision::Accurate);
+  };
+  auto t0 = Clock::now();
+  (void)xpr::rt::cuda::emit_ptx(plan_of("warm-up", corpus[3].second), o.ptx_sm);
+  fmt::print("xpr compile latency for cuda (PTX for sm_{}); one-time setup and warm-up {:.1f} ms "
+             "(not counted below)\n",
+             o.ptx_sm, us_since(t0) / 1e3);
+  fmt::print("median of {} cold compiles per program; stages of the median run\n", o.reps);
+  fmt::print("{:>26} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "program", "kernels", "total ms",
+             "MLIR ms", "LLVM ms", "PTX ms", "x map");
+  double base = 0;
+  for (const auto &[name, script] : corpus) {
+    std::vector<double> total;
+    std::vector<xpr::cg::GpuTimings> st;
+    int kernels = 0;
+    for (int rep = 0; rep < o.reps; ++rep) {
+      t0 = Clock::now();
+      xpr::rt::CompiledPlan cp = plan_of(name, script);
+      xpr::cg::GpuTimings t;
+      const std::string ptx = xpr::rt::cuda::emit_ptx(cp, o.ptx_sm, &t);
+      total.push_back(us_since(t0) / 1e3);
+      st.push_back(t);
+      kernels = 0;
+      for (std::size_t at = ptx.find(".entry"); at != std::string::npos;
+           at = ptx.find(".entry", at + 1))
+        ++kernels;
+    }
+    if (kernels != 1) { // every program here is one kernel: the map, or the fused reduction
+      std::fprintf(stderr, "xpr_bench_compile: %d kernels in the PTX of %s, expected 1\n", kernels,
+                   name.c_str());
+      return 1;
+    }
+    const xpr::cg::GpuTimings &m = st[median_index(total)];
+    const double med = median(total);
+    if (base == 0) base = med;
+    // "x map": against the first row, the plainest elementwise kernel.
+    fmt::print("{:>26} {:>7} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f}\n", name, kernels, med,
+               m.mlir_ms, m.llvm_opt_ms, m.ptx_ms, med / base);
+  }
+  return 0;
+}
 
 struct Row {
   std::string expr;
@@ -160,10 +246,7 @@ std::vector<Row> measure(const Options &o, const std::string &dir) {
     r.disk_kernel_ms = median(dsk_kernel);
     r.mem_us = median(mem);
     // The stage breakdown of the median cold run.
-    std::vector<std::size_t> idx(cold.size());
-    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return cold[a] < cold[b]; });
-    r.stages = st[idx[idx.size() / 2]];
+    r.stages = st[median_index(cold)];
     rows.push_back(r);
   }
   return rows;
@@ -211,16 +294,20 @@ int main(int argc, char **argv) {
     else if (a == "--compare-pipelines") o.compare_pipelines = true;
     else if (a == "--smoke") o.smoke = true;
     else if (a == "--csv" && i + 1 < argc) o.csv = argv[++i];
+    else if (a == "--ptx" && i + 1 < argc)
+      o.ptx_sm = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr,
-                   "usage: xpr_bench_compile [--reps R] [--compare-pipelines] [--smoke] "
-                   "[--csv FILE]\n"
-                   "  median of R cold compiles, disk hits and memory hits per expression;\n"
-                   "  --csv FILE also writes them as CSV\n");
+      std::fprintf(
+          stderr, "usage: xpr_bench_compile [--reps R] [--compare-pipelines] [--smoke] "
+                  "[--csv FILE] [--ptx SM]\n"
+                  "  median of R cold compiles, disk hits and memory hits per expression;\n"
+                  "  --csv FILE also writes them as CSV;\n"
+                  "  --ptx SM: cold compiles for the cuda target (PTX for sm_SM, no GPU needed)\n");
       return 2;
     }
   }
   if (o.smoke) o.reps = 1;
+  if (o.ptx_sm != 0) return measure_ptx(o);
   const std::string dir =
       (std::filesystem::temp_directory_path() / ("xpr-bench-compile-" + std::to_string(::getpid())))
           .string();
