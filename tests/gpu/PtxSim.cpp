@@ -816,27 +816,52 @@ struct Thread {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> loads;
 };
 
-/// One global store of a launch: its bytes [at, at + bytes) and the thread (block * ntid + tid).
-struct GlobalWrite {
-  std::uint64_t at, bytes, thread;
+/// One global load or store of a launch: its bytes [at, at + bytes), the thread (block * ntid +
+/// tid) and the barrier epoch of its block when it ran.
+struct GlobalAccess {
+  std::uint64_t at, thread;
+  std::uint32_t epoch;
+  std::uint8_t bytes;
+  bool store;
 };
 
-/// The first byte two threads of one launch both store to, as a message; empty when none does.
-/// The launch's blocks run one after another here, so the last store wins and may even be the
-/// right one; on a GPU the order is not defined (no kernel of ours writes a byte twice).
-std::string global_write_race(std::vector<GlobalWrite> &writes, unsigned ntid) {
-  std::sort(writes.begin(), writes.end(),
-            [](const GlobalWrite &a, const GlobalWrite &b) { return a.at < b.at; });
-  std::uint64_t end = 0, owner = 0;
-  for (const GlobalWrite &w : writes) {
-    if (w.at < end && w.thread != owner)
-      return "global memory race: threads " + std::to_string(owner % ntid) + " of block " +
-             std::to_string(owner / ntid) + " and " + std::to_string(w.thread % ntid) +
-             " of block " + std::to_string(w.thread / ntid) +
-             " both store to one byte in one launch";
-    if (w.at + w.bytes > end) {
-      end = w.at + w.bytes;
-      owner = w.thread;
+/// Whether two accesses of one launch are ordered: by one thread, or by threads of one block
+/// with a bar.sync between (it orders memory among the block's threads). Nothing orders the
+/// accesses of different blocks of one launch: our kernels use no atomics or fences.
+bool ordered(const GlobalAccess &a, const GlobalAccess &b, unsigned ntid) {
+  return a.thread == b.thread || (a.thread / ntid == b.thread / ntid && a.epoch != b.epoch);
+}
+
+std::string who(std::uint64_t thread, unsigned ntid) {
+  return "thread " + std::to_string(thread % ntid) + " of block " + std::to_string(thread / ntid);
+}
+
+/// The first unordered pair of accesses to one global byte, one of them a store, as a message;
+/// empty when there is none. The launch's blocks and threads run one after another here, so
+/// the last store wins and a load sees whatever ran before it, which may even be the right
+/// value; on a GPU the order is not defined. (No kernel of ours writes a byte twice, or reads
+/// what its own launch writes: a device input that an output overlaps is read from a copy.)
+std::string global_race(std::vector<GlobalAccess> &accesses, unsigned ntid) {
+  std::vector<GlobalAccess> stores;
+  std::uint8_t widest = 1;
+  for (const GlobalAccess &a : accesses)
+    if (a.store) {
+      stores.push_back(a);
+      widest = std::max(widest, a.bytes);
+    }
+  auto by_address = [](const GlobalAccess &a, const GlobalAccess &b) { return a.at < b.at; };
+  std::sort(stores.begin(), stores.end(), by_address);
+  // Each access against the stores that begin at most `widest` bytes before it: every store
+  // that overlaps it is among them.
+  for (const GlobalAccess &a : accesses) {
+    const std::uint64_t from = a.at >= widest ? a.at - widest + 1 : 0;
+    auto s = std::lower_bound(stores.begin(), stores.end(), GlobalAccess{from, 0, 0, 0, true},
+                              by_address);
+    for (; s != stores.end() && s->at < a.at + a.bytes; ++s) {
+      if (s->at + s->bytes <= a.at || ordered(*s, a, ntid) || (a.store && s->thread < a.thread))
+        continue; // (a pair of stores is reported once, from its lower thread)
+      return "global memory race: " + who(a.thread, ntid) + (a.store ? " stores to" : " loads") +
+             " a byte that " + who(s->thread, ntid) + " stores to in the same launch";
     }
   }
   return {};
@@ -858,7 +883,16 @@ struct Block {
   static constexpr std::uint32_t kMany = 0xffffffffu;
   std::uint32_t epoch = 1;
   std::vector<std::uint32_t> writer{}, write_epoch{}, reader{}, read_epoch{};
-  std::vector<GlobalWrite> *global_writes = nullptr; ///< the launch's, for global_write_race
+  std::vector<GlobalAccess> *global_accesses = nullptr; ///< the launch's, for global_race
+
+  /// A global (or generic) access of thread `tid`, outside its local memory, kept for
+  /// global_race.
+  void note_global(const Thread &t, const void *m, int bytes, unsigned tid, bool store) {
+    const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
+    if (global_accesses && !in_local(t, at))
+      global_accesses->push_back(
+          {at, std::uint64_t{ctaid} * ntid + tid, epoch, static_cast<std::uint8_t>(bytes), store});
+  }
 
   void check_shared(const Inst &in, unsigned tid, std::uint64_t at, int bytes, bool store) {
     if (writer.empty()) {
@@ -1258,6 +1292,7 @@ void Block::run(Thread &t, unsigned tid) {
       const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
       if (count_loads && in.space == 'g' && !in_local(t, at))
         t.loads.emplace_back(at / 32, (at + static_cast<std::uint64_t>(bytes * in.vec) - 1) / 32);
+      if (in.space != 's') note_global(t, m, bytes * in.vec, tid, false);
       for (std::size_t k = 0; k < ndst; ++k) {
         std::uint64_t v = 0;
         std::memcpy(&v, m + k * static_cast<std::size_t>(bytes), static_cast<std::size_t>(bytes));
@@ -1269,12 +1304,7 @@ void Block::run(Thread &t, unsigned tid) {
     case Base::St: {
       const int bytes = ty.bits / 8;
       char *m = static_cast<char *>(memory(t, in, o.at(0), bytes * in.vec, tid, true));
-      if (in.space == 'g' && global_writes) {
-        const auto at = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m));
-        if (!in_local(t, at))
-          global_writes->push_back(
-              {at, static_cast<std::uint64_t>(bytes * in.vec), std::uint64_t{ctaid} * ntid + tid});
-      }
+      if (in.space != 's') note_global(t, m, bytes * in.vec, tid, true);
       if (o.at(1).kind == OpKind::Vec) {
         for (std::size_t k = 0; k < o[1].regs.size(); ++k) {
           const std::uint64_t v = t.r[static_cast<std::size_t>(o[1].regs[k])];
@@ -1741,7 +1771,7 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
       if (!slot) slot = std::make_shared<const Entry>(Parser().parse(text, name));
       e = slot;
     }
-    std::vector<GlobalWrite> writes;
+    std::vector<GlobalAccess> accesses;
     for (unsigned b = 0; b < grid; ++b) {
       const auto shared = static_cast<std::size_t>(e->shared_bytes) + dynamic_shared;
       // Registers, shared and local memory start as garbage on a GPU. Here they start as all
@@ -1751,7 +1781,7 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
       Block blk{*e, args, b, grid, block, std::vector<unsigned char>(shared, 0xff), {}, 0};
       blk.threads.resize(block);
       blk.count_loads = stats != nullptr;
-      blk.global_writes = &writes;
+      blk.global_accesses = &accesses;
       for (Thread &t : blk.threads) {
         t.r.assign(static_cast<std::size_t>(e->nregs), ~std::uint64_t{0});
         t.local.assign(static_cast<std::size_t>(e->local_bytes) + 16, 0xff);
@@ -1763,7 +1793,7 @@ std::string launch(const std::string &text, const std::string &name, unsigned gr
         stats->shuffles += blk.shuffles;
       }
     }
-    if (std::string why = global_write_race(writes, block); !why.empty()) return name + ": " + why;
+    if (std::string why = global_race(accesses, block); !why.empty()) return name + ": " + why;
     return {};
   } catch (const Fail &f) {
     return name + ": " + f.what();

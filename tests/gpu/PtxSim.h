@@ -16,7 +16,8 @@
 // (f16/f16x2 add, mul, ...) and anything else fail the launch with a message naming the
 // instruction: a test then fails loudly, never passes by accident. Where running threads one
 // after another would hide a bug a GPU shows, the launch fails instead: shared memory races
-// within a barrier interval, two threads storing to one global byte, shuffles reading exited
+// within a barrier interval, two threads of a launch storing to one global byte or one loading
+// what another stores (no bar.sync of their block between them), shuffles reading exited
 // lanes or outside their membermask, threads at different bar.sync instructions, misaligned
 // accesses, and (set_global_check) global accesses outside device allocations; registers,
 // shared and local memory start as all ones, not zeros (docs/gpu.md, "Stricter than a GPU"). Timing

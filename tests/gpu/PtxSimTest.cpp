@@ -395,7 +395,46 @@ TEST(PtxSim, TwoThreadsStoringToOneGlobalByteFailTheLaunch) {
                                       "\tadd.s64 %rd1, %rd1, %rd2;\n"
                                       "\tst.global.u8 [%rd1+3], %r1;\n"),
                            "k", 2, 32, args)
-                .find("global memory race: threads 0 of block 0 and 0 of block 1 both store"),
+                .find("global memory race: thread 0 of block 0 stores to a byte that thread 0 "
+                      "of block 1 stores to in the same launch"),
+            std::string::npos);
+}
+
+/// A thread that loads what another thread of its launch stores reads either value on a GPU
+/// (before or after the store), unless a bar.sync of their block orders them. Here threads run
+/// in order, so it would read one of them every time.
+TEST(PtxSim, LoadsOfWhatAnotherThreadStoresFailTheLaunch) {
+  std::vector<std::uint32_t> buf(64);
+  std::uint64_t p = reinterpret_cast<std::uintptr_t>(buf.data());
+  void *args[] = {&p};
+  auto run = [&](const std::string &body, unsigned grid) {
+    return ptxsim::launch(entry_with("\tmul.wide.u32 %rd2, %r1, 4;\n"
+                                     "\tadd.s64 %rd3, %rd1, %rd2;\n" +
+                                     body),
+                          "k", grid, 32, args);
+  };
+  // In place: each thread loads its own word and stores it back doubled.
+  EXPECT_EQ(run("\tld.global.u32 %r2, [%rd3];\n\tadd.s32 %r2, %r2, %r2;\n"
+                "\tst.global.u32 [%rd3], %r2;\n",
+                1),
+            "");
+  // Thread t loads word t + 1 and stores word t: thread t + 1 stores what t loads.
+  const std::string shifted = "\tld.global.u32 %r2, [%rd3+4];\n\tst.global.u32 [%rd3], %r2;\n";
+  EXPECT_NE(run(shifted, 1)
+                .find("global memory race: thread 0 of block 0 loads a byte that "
+                      "thread 1 of block 0 stores to in the same launch"),
+            std::string::npos);
+  // A bar.sync between the loads and the stores orders them within the block.
+  EXPECT_EQ(run("\tld.global.u32 %r2, [%rd3+4];\n\tbar.sync 0;\n\tst.global.u32 [%rd3], %r2;\n", 1),
+            "");
+  // It does not order two blocks: block 1 loads word 0, which block 0's thread 0 stores.
+  EXPECT_NE(run("\tld.global.u32 %r2, [%rd1];\n\tbar.sync 0;\n"
+                "\tsetp.ne.u32 %p1, %r1, 0;\n\t@%p1 bra $L_end;\n"
+                "\tmov.u32 %r3, %ctaid.x;\n\tsetp.ne.u32 %p1, %r3, 0;\n\t@%p1 bra $L_end;\n"
+                "\tst.global.u32 [%rd1], %r2;\n$L_end:\n",
+                2)
+                .find("global memory race: thread 0 of block 1 loads a byte that thread 0 of "
+                      "block 0 stores to in the same launch"),
             std::string::npos);
 }
 
