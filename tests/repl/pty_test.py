@@ -191,15 +191,30 @@ def case_ctrl_c():
 
 
 def case_ctrl_c_eval():
-    # Ctrl-C during a long statement abandons it and the REPL stays.
-    typed("big = rand(150_000_000, dtype=f32)")
-    keys("Enter")
-    time.sleep(0.6)
+    # Ctrl-C during a long statement abandons it and the REPL stays. The statement must still
+    # be running when Ctrl-C comes: on a machine that draws the values faster than the wait, it
+    # would already be done, and Ctrl-C would only clear an empty line. So a statement that
+    # finished first is tried again twice as long (each under a name of its own).
+    n = 150_000_000
+    for attempt in range(4):
+        name = f"big{attempt}"
+        before = prompt_count()
+        typed(f"{name} = rand({n}, dtype=f32)")
+        keys("Enter")
+        time.sleep(0.6)
+        if prompt_count() == before:  # no new prompt: still running
+            break
+        n *= 2
+    else:
+        fail("every statement finished before Ctrl-C could interrupt it")
     keys("C-c")
     wait_for("interrupted", timeout=30)
     wait_for("xpr>", after="interrupted")
     enter_and_wait(":vars")
-    expect("no variables yet; try  a = rand(1_000_000)" in lines(), "the abandoned assignment did not happen")
+    expect(not any(l.startswith(name + " ") for l in lines()),
+           "the abandoned assignment did not happen")
+    if attempt == 0:
+        expect("no variables yet; try  a = rand(1_000_000)" in lines(), "no variable at all")
 
 
 def case_ctrl_d():
