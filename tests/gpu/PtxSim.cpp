@@ -21,6 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -850,7 +851,15 @@ std::string global_race(std::vector<GlobalAccess> &accesses, unsigned ntid) {
       widest = std::max(widest, a.bytes);
     }
   auto by_address = [](const GlobalAccess &a, const GlobalAccess &b) { return a.at < b.at; };
-  std::sort(stores.begin(), stores.end(), by_address);
+  // One entry per store a thread repeats in one barrier interval (a kernel that accumulates
+  // in global memory in a loop), or every access to that address would walk all of them.
+  auto key = [](const GlobalAccess &a) { return std::tie(a.at, a.thread, a.epoch, a.bytes); };
+  std::sort(stores.begin(), stores.end(),
+            [&](const GlobalAccess &a, const GlobalAccess &b) { return key(a) < key(b); });
+  stores.erase(
+      std::unique(stores.begin(), stores.end(),
+                  [&](const GlobalAccess &a, const GlobalAccess &b) { return key(a) == key(b); }),
+      stores.end());
   // Each access against the stores that begin at most `widest` bytes before it: every store
   // that overlaps it is among them.
   for (const GlobalAccess &a : accesses) {

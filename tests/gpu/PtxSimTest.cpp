@@ -424,6 +424,14 @@ TEST(PtxSim, LoadsOfWhatAnotherThreadStoresFailTheLaunch) {
                 .find("global memory race: thread 0 of block 0 loads a byte that "
                       "thread 1 of block 0 stores to in the same launch"),
             std::string::npos);
+  // A thread may store and load its own word as often as it likes: 4096 times each here, in
+  // a loop (kept as one entry per store, the check stays linear).
+  EXPECT_EQ(run("\tmov.u32 %r4, 0;\n$L_loop:\n\tst.global.u32 [%rd3], %r4;\n"
+                "\tld.global.u32 %r2, [%rd3];\n\tadd.s32 %r4, %r4, 1;\n"
+                "\tsetp.lt.u32 %p1, %r4, 4096;\n\t@%p1 bra $L_loop;\n",
+                1),
+            "");
+  EXPECT_EQ(buf[20], 4095u);
   // A bar.sync between the loads and the stores orders them within the block.
   EXPECT_EQ(run("\tld.global.u32 %r2, [%rd3+4];\n\tbar.sync 0;\n\tst.global.u32 [%rd3], %r2;\n", 1),
             "");
