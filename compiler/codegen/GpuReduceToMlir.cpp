@@ -276,9 +276,8 @@ mlir::OwningOpRef<mlir::ModuleOp> build_gpu_reduce_module(mlir::MLIRContext &ctx
       // k plays the 16 block-schedule threads t whose bits 0, 7, 6, 5 are k's bits 0..3 and
       // combines them in registers in the tree's own order: the shuffle trees combine t with
       // t + 16 first, then bits 3, 2, 1, 0 of t, then the cross-warp tree bits 7, 6, 5. So
-      // nested 2-trip loops over bits 1..4 (bit 4 innermost) pair the subtrees as the shuffles
-      // do, and warp 0 pairs the 16 warps' values by k's bits 0..3. Each loop starts from the
-      // identity, and x ⊕ id = x for every value a fold yields (see the segments below).
+      // nested 2-trip loops over bits 1..4 (bit 4 innermost, bit_loops) pair the subtrees as
+      // the shuffles do, and warp 0 pairs the 16 warps' values by k's bits 0..3.
       constexpr int kColWarps = kGpuReduceColumnBlock / 32;
       static_assert(kColWarps == 16 && kGpuReduceColumnRows == 32,
                     "warp k names bits 0, 7, 6, 5 of its threads; a lane a row");
